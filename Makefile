@@ -1,0 +1,64 @@
+# newsbrief: `make digest` and `make test` are the whole set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CONFIG ?= config.yaml
+TINY   := config.tiny.yaml
+# The CPU build of torch; an unpinned torch pulls several GB of CUDA wheels.
+TORCH  ?= torch==2.13.0
+
+.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment lint format doctor clean
+
+setup: $(VENV)/.installed
+
+# Re-installs only when the pins change. pip's output goes to a log that is shown when it fails.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setting up $(VENV) (log: $(VENV)/install.log)"
+	@{ $(PY) -m pip install -q --upgrade pip && \
+	   $(PY) -m pip install -q "$(TORCH)" && \
+	   $(PY) -m pip install -q -r requirements.txt && \
+	   $(PY) -m pip install -q --no-deps -e . ; } > $(VENV)/install.log 2>&1 \
+	  || { grep -v "is ignored: it is neither" $(VENV)/install.log; exit 1; }
+	@touch $@
+
+## Fetch the models config.yaml routes to (a failure is reported, not fatal), then process the inbox.
+digest: setup
+	-@$(PY) -m pipeline models download --config $(CONFIG)
+	$(PY) -m pipeline digest --config $(CONFIG)
+
+models: setup
+	$(PY) -m pipeline models download --config $(CONFIG)
+
+## Tiny random-weight models of the real classes, for tests and offline trials (meaningless English).
+tiny-models: setup
+	$(PY) -m tests.fixtures.tiny_models models/tiny
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m bench.speed
+
+bench-quick: setup
+	$(PY) -m bench.speed --quick
+
+bench-langid: setup
+	$(PY) -m bench.langid
+
+bench-segment: setup
+	$(PY) -m bench.segment
+
+lint: setup
+	$(PY) -m ruff check pipeline tests bench
+	$(PY) -m ruff format --check pipeline tests bench
+
+format: setup
+	$(PY) -m ruff format pipeline tests bench
+	$(PY) -m ruff check --fix pipeline tests bench
+
+doctor: setup
+	$(PY) -m pipeline doctor --config $(CONFIG)
+
+clean:
+	rm -rf $(VENV) output models/tiny bench/.cache .pytest_cache

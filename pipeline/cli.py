@@ -1,0 +1,318 @@
+"""Command line: `newsbrief` (= `python -m pipeline`). Every command takes --config PATH.
+
+Config is loaded and validated once here and passed down; logging is configured here only
+(the library itself just uses named loggers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.config import Config, load_config
+from pipeline.errors import ArticleError, ConfigError, NewsbriefError
+from pipeline.run import EXIT_ARTICLES_FAILED, EXIT_CONFIG, EXIT_CRASH, EXIT_OK
+
+log = logging.getLogger("newsbrief")
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        config = load_config(args.config)
+        return args.func(args, config)
+    except ConfigError as exc:
+        print(f"newsbrief: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except NewsbriefError as exc:
+        print(f"newsbrief: {exc}", file=sys.stderr)
+        return EXIT_ARTICLES_FAILED
+    except KeyboardInterrupt:
+        print("newsbrief: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        log.exception("unexpected error; please report it with this trace")
+        return EXIT_CRASH
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+
+    parser = argparse.ArgumentParser(
+        prog="newsbrief", description="Foreign-language news in, dated English briefs and a digest out."
+    )
+    parser.add_argument("--version", action="version", version=f"newsbrief {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("digest", parents=[common], help="process the input folder into briefs and a digest")
+    p.add_argument("--input", type=Path, help="input folder (default: paths.input)")
+    p.add_argument("--output", type=Path, help="output folder (default: paths.output)")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("detect", parents=[common], help="print the language of each file")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("segment", parents=[common], help="print one sentence per line")
+    p.add_argument("file", type=Path)
+    p.add_argument("--lang", help="language code (default: detected)")
+    p.set_defaults(func=cmd_segment)
+
+    p = sub.add_parser("translate", parents=[common], help="print the English text of one article")
+    p.add_argument("file", type=Path)
+    p.add_argument("--lang", help="language code (default: detected)")
+    p.add_argument("--json", action="store_true", help="sentence pairs with their routes and flags")
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("models", parents=[common], help="list, download or convert the routed models")
+    p.add_argument("action", choices=["list", "download", "convert"])
+    p.add_argument("names", nargs="*", help="model names under `models:` (default: all)")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("doctor", parents=[common], help="check what a nightly run needs")
+    p.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, "%H:%M:%S"))
+    root = logging.getLogger("newsbrief")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("transformers", "huggingface_hub", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+# ---- digest -------------------------------------------------------------------------------
+def cmd_digest(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.run import run_digest
+
+    now = datetime.now().astimezone()
+    output_dir = args.output or config.output_dir
+    log_path = output_dir / "logs" / f"{now:%Y-%m-%d}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(log_path, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger("newsbrief").addHandler(file_handler)
+    try:
+        result = run_digest(config, input_dir=args.input, output_dir=output_dir, now=now)
+    finally:
+        logging.getLogger("newsbrief").removeHandler(file_handler)
+        file_handler.close()
+    print(f"{result.processed} brief(s), {len(result.failed)} failure(s): {result.digest_path}")
+    for f in result.failed:
+        print(f"  failed: {f.source_file}: {f.reason}", file=sys.stderr)
+    return result.exit_code
+
+
+# ---- one-file commands ----------------------------------------------------------------------
+def _read(path: Path, config: Config):
+    from pipeline.ingest import read_article
+
+    return read_article(path, path.parent, config.ingest)
+
+
+def cmd_detect(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.detect import LanguageDetector
+
+    detector = LanguageDetector(config.detect)
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            article = _read(path, config)
+            det = detector.detect(([article.title] if article.title else []) + article.paragraphs)
+            row = {
+                "path": str(path),
+                "lang": det.lang,
+                "confidence": det.confidence,
+                "best_guess": det.best_guess,
+                "languages": det.languages,
+                "method": det.method,
+            }
+        except ArticleError as exc:
+            row, status = (
+                {"path": str(path), "lang": None, "confidence": 0.0, "error": str(exc)},
+                EXIT_ARTICLES_FAILED,
+            )
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        elif "error" in row:
+            print(f"{path}\terror: {row['error']}")
+        else:
+            print(f"{path}\t{row['lang']}\t{row['confidence']:.3f}")
+    return status
+
+
+def cmd_segment(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.detect import LanguageDetector
+    from pipeline.segment import split_sentences
+
+    article = _read(args.file, config)
+    lang = args.lang or LanguageDetector(config.detect).detect(article.paragraphs).best_guess
+    for para in ([article.title] if article.title else []) + article.paragraphs:
+        for sentence in split_sentences(para, lang, config.segment):
+            print(sentence)
+    return EXIT_OK
+
+
+def cmd_translate(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.detect import Detection, Guess
+    from pipeline.run import Pipeline
+
+    pipeline = Pipeline(config)
+    if args.lang:
+        from pipeline.languages import is_known
+
+        if not is_known(args.lang):
+            raise ConfigError(f"--lang {args.lang!r} is not a known language code")
+        article = _read(args.file, config)
+        article.detection = Detection(
+            args.lang, 1.0, args.lang, [Guess(args.lang, 1.0) for _ in article.paragraphs], "--lang"
+        )
+    else:
+        article, _ = pipeline.prepare(args.file, args.file.parent)
+    translation = pipeline.translator.translate_article(article)
+    if args.json:
+        out = {
+            "path": str(args.file),
+            "lang": article.language,
+            "models": translation.models,
+            "decoding": translation.decoding,
+            "sentences": [
+                {
+                    "paragraph": p.paragraph,
+                    "lang": p.lang,
+                    "route": p.route,
+                    "source": p.source,
+                    "english": p.english,
+                    "flags": p.flags,
+                    "notes": p.notes,
+                }
+                for p in translation.pairs
+            ],
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        if translation.title:
+            print(f"# {translation.title}\n")
+        print("\n\n".join(translation.paragraphs()))
+    return EXIT_ARTICLES_FAILED if translation.flagged else EXIT_OK
+
+
+# ---- models and doctor --------------------------------------------------------------------
+def _routed_names(config: Config) -> list[str]:
+    """The models config.yaml actually uses: routes, the default, and the summarizer."""
+    names = {n for n in config.translate.routes.values() if n in config.models}
+    names.add(config.translate.default)
+    if config.summarize.method == "abstractive" and config.summarize.model:
+        names.add(config.summarize.model)
+    return sorted(names)
+
+
+def cmd_models(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.models import ModelStore
+
+    store = ModelStore(config.models_dir, config.models, config.runtime, config.base_dir)
+    names = args.names or _routed_names(config)
+    for name in names:
+        store.spec(name)  # unknown names are a configuration error
+    if args.action == "list":
+        routes: dict[str, list[str]] = {}
+        for lang, name in config.translate.routes.items():
+            routes.setdefault(name, []).append(lang)
+        for s in store.status():
+            if s.name not in names:
+                continue
+            used = ", ".join(sorted(routes.get(s.name, [])))
+            if s.name == config.translate.default:
+                used = (used + ", " if used else "") + "every other language"
+            if s.name == config.summarize.model:
+                used = "summaries"
+            state = f"present  {s.revision}" if s.present else "MISSING"
+            print(f"{s.name:<14} {s.spec.id:<44} {state:<22} routes: {used}")
+            if not s.present:
+                print(f"{'':<14} {s.location}")
+        return EXIT_OK if all(s.present for s in store.status() if s.name in names) else EXIT_ARTICLES_FAILED
+    if args.action == "download":
+        status = EXIT_OK
+        for name in names:
+            try:
+                path, rev = store.download(name)
+                print(f"{name}: {store.spec(name).id} @ {rev} in {path}")
+            except Exception as exc:  # no network, unknown revision, disk full: report each, go on
+                print(f"{name}: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                status = EXIT_ARTICLES_FAILED
+        return status
+    return _convert(store, names)
+
+
+def _convert(store, names: list[str]) -> int:
+    """Writes an int8 CTranslate2 copy of each local transformers model under models/ctranslate2/."""
+    import ctranslate2
+
+    status = EXIT_OK
+    for name in names:
+        spec = store.spec(name)
+        try:
+            path, rev = store.local_path(name)
+        except ArticleError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            status = EXIT_ARTICLES_FAILED
+            continue
+        out = store.models_dir / "ctranslate2" / f"{spec.id.replace('/', '--')}@{rev[:12]}-int8"
+        ctranslate2.converters.TransformersConverter(str(path)).convert(
+            str(out), quantization="int8", force=True
+        )
+        print(f"{name}: {out}")
+    return status
+
+
+def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.models import ModelStore
+
+    problems: list[str] = []
+    print(f"config      {Path(args.config).resolve()}: valid")
+    inp, out = config.input_dir, config.output_dir
+    if not inp.is_dir():
+        problems.append(f"input folder {inp} does not exist: create it or set paths.input")
+    else:
+        print(f"input       {inp}: readable")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".doctor-probe"
+        probe.write_text("ok")
+        probe.unlink()
+        print(f"output      {out}: writable")
+    except OSError as exc:
+        problems.append(f"output folder {out} is not writable: {exc}")
+    store = ModelStore(config.models_dir, config.models, config.runtime, config.base_dir)
+    for s in store.status():
+        if s.name not in _routed_names(config):
+            continue
+        if s.present:
+            print(f"model       {s.name}: {s.spec.id} present ({s.revision})")
+        else:
+            problems.append(s.location)
+    free_gb = shutil.disk_usage(out if out.exists() else config.base_dir).free / 1e9
+    print(f"disk        {free_gb:.1f} GB free")
+    if free_gb < 1:
+        problems.append(f"only {free_gb:.1f} GB free on the output disk")
+    for p in problems:
+        print(f"PROBLEM     {p}")
+    print("ok: ready for a nightly run" if not problems else f"{len(problems)} problem(s) to fix")
+    return EXIT_OK if not problems else EXIT_CONFIG

@@ -1,0 +1,35 @@
+"""Specific exceptions, each with a message a user can act on.
+
+`ArticleError` and its subclasses fail one article: the run records it, lists it in the
+digest and goes on. `ConfigError` stops the run before any work is done.
+"""
+
+from __future__ import annotations
+
+
+class NewsbriefError(Exception):
+    """Base class of every error the pipeline raises on purpose."""
+
+
+class ConfigError(NewsbriefError):
+    """config.yaml is missing, malformed, or names something that does not exist."""
+
+
+class AlreadyRunningError(NewsbriefError):
+    """Another run holds the lock on the output folder."""
+
+
+class ArticleError(NewsbriefError):
+    """One input file could not be processed; the run goes on without it."""
+
+
+class IngestError(ArticleError):
+    """The file is not a readable text article (binary, empty, compressed, too large...)."""
+
+
+class UnsupportedLanguageError(ArticleError):
+    """No route in config.yaml translates the article's language."""
+
+
+class ModelMissingError(ArticleError):
+    """A routed model is not in the local store and may not be downloaded now."""

@@ -1,0 +1,259 @@
+"""Ingest: one input file becomes an `Article` with clean paragraphs, a title and a date.
+
+Decoding uses charset-normalizer (BOMs first): trying codecs in turn is wrong because a
+UTF-16 decode of arbitrary bytes "succeeds". HTML pages go through trafilatura. Page
+furniture (a repeated title, a photo caption, a share line and the teasers after it) is
+removed and what was removed is recorded on the article.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.article import Article
+from pipeline.dates import ArticleDate, parse_date_line, split_header
+from pipeline.errors import IngestError
+
+log = logging.getLogger("newsbrief.ingest")
+
+COMPRESSED_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"7z\xbc\xaf\x27\x1c": "7z",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+HTML_SNIFF = re.compile(rb"^\s*(<!doctype html|<html|<head|<meta|<body)", re.IGNORECASE)
+SENTENCE_END = tuple(".!?…:;\"'»“”")
+
+
+class IngestOptions(BaseModel):
+    """How input files are read.
+
+    Attributes:
+        extensions: file suffixes read as articles; other files are reported, not read.
+        max_bytes: larger files are refused (a news article is rarely over 1 MB).
+        date_lines: how many leading lines may hold a stand-alone localised date.
+        share_markers: a short line starting with one of these ends the story; the rest
+            of the page (teasers, related articles) is dropped.
+        caption_markers: a short line holding one of these is a photo caption.
+        title_max_chars: a first line this short, without closing punctuation, is a title.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    extensions: list[str] = [".txt", ".text", ".md", ".markdown", ".html", ".htm"]
+    max_bytes: int = Field(5_000_000, gt=0)
+    date_lines: int = Field(3, ge=0)
+    share_markers: list[str] = [
+        "Сподели", "Споделете", "Share", "Share this", "Share this article", "Dalintis", "Pasidalinkite",
+        "Paylaş", "Paylaşın", "გაზიარება", "Teilen", "Partager", "Compartir", "Condividi",
+        "Udostępnij", "Поделиться", "Поділитися", "Podijeli", "Sdílet", "Dalīties", "Jaga",
+        "Read also", "Read more", "Related", "Прочетете още", "Skaitykite daugiau", "Həmçinin oxuyun",
+    ]  # fmt: skip
+    caption_markers: list[str] = [
+        "снимка:", "снимки:", "фото:", "photo:", "photo by", "photograph:", "picture:", "foto:",
+        "nuotr.", "nuotrauka", "ფოტო:", "ფოტო -", "şəkil:", "bild:", "credit:", "getty images",
+        "©", "afp/", "reuters/", "ap photo",
+    ]  # fmt: skip
+    title_max_chars: int = Field(160, gt=0)
+
+
+def iter_input_files(folder: Path) -> Iterator[Path]:
+    """Every regular-looking file below `folder`, sorted, hidden files skipped.
+
+    Directory symlinks are not followed (a loop cannot trap the walk); file symlinks are
+    yielded and fail, if broken or looping, as one article each.
+    """
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def read_article(path: Path, input_root: Path, options: IngestOptions) -> Article:
+    """Reads one file into an Article, or raises IngestError saying why it cannot."""
+    rel = path.relative_to(input_root).as_posix() if path.is_relative_to(input_root) else path.name
+    suffix = path.suffix.lower()
+    if suffix and suffix not in options.extensions:
+        raise IngestError(f"unsupported file type {suffix!r} (read: {', '.join(options.extensions)})")
+    try:
+        size = path.stat().st_size
+        if size > options.max_bytes:
+            raise IngestError(
+                f"file is {size / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.1f} MB limit "
+                "(ingest.max_bytes in config.yaml)"
+            )
+        data = path.read_bytes()
+    except OSError as exc:  # permissions, symlink loops, vanished files
+        raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    text, encoding = decode(data)
+    if suffix in (".html", ".htm") or HTML_SNIFF.match(data[:512]):
+        article = _from_html(text, path, rel, sha, encoding)
+    else:
+        article = _from_text(text, path, rel, sha, encoding, options, markdown=suffix in (".md", ".markdown"))
+    if not article.paragraphs:
+        raise IngestError("no article text left after removing page furniture")
+    return article
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Bytes to text with the right codec, or IngestError for empty, compressed or binary data."""
+    if not data.strip():
+        raise IngestError("empty file" if not data else "the file holds only white space")
+    for magic, kind in COMPRESSED_MAGIC.items():
+        if data.startswith(magic):
+            raise IngestError(f"compressed ({kind}) file: decompress it into the input folder first")
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            text, encoding = data.decode(codec), codec
+            break
+    else:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise IngestError("not a text file (no text encoding fits: binary data?)")
+        text, encoding = str(best), best.encoding
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    if _control_ratio(text) > 0.01:
+        raise IngestError(f"not a text file (decoded as {encoding}, but full of control characters)")
+    if not text.strip():
+        raise IngestError("the file holds only white space")
+    return text, encoding
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\t\f\v")
+    return bad / max(1, len(sample))
+
+
+def _from_html(text: str, path: Path, rel: str, sha: str, encoding: str) -> Article:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False)
+    body = (doc.text if doc else "") or ""
+    if not body.strip():
+        raise IngestError("HTML page without article text (trafilatura found none)")
+    article = Article(path, rel, sha, encoding, paragraphs=_paragraphs(body), title=(doc.title or None))
+    if doc.date:
+        try:
+            article.date, article.date_source = ArticleDate.parse(doc.date[:10]), "html"
+        except ValueError:
+            log.debug("%s: unusable HTML date %r", rel, doc.date)
+    article.removed.append("HTML markup and page navigation (trafilatura)")
+    return article
+
+
+def _from_text(
+    text: str, path: Path, rel: str, sha: str, encoding: str, options: IngestOptions, markdown: bool
+) -> Article:
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    header_date, rest = split_header(lines[first])
+    lines[first] = rest
+    paragraphs = _paragraphs("\n".join(lines))
+    article = Article(path, rel, sha, encoding, paragraphs=paragraphs)
+    if header_date:
+        article.date, article.date_source = header_date, "header"
+    else:
+        _take_date_line(article, options)
+    if markdown:
+        article.paragraphs = [_strip_markdown(p) for p in article.paragraphs]
+    _take_title(article, options, markdown)
+    _drop_captions(article, options)
+    _cut_at_share_line(article, options)
+    return article
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Every non-empty line is a paragraph, unless the text is hard-wrapped into blocks."""
+    blocks = [b for b in re.split(r"\n\s*\n", text) if b.strip()]
+    wrapped = sum(1 for b in blocks if b.strip().count("\n") >= 2 and max(map(len, b.split("\n"))) <= 100)
+    if blocks and wrapped / len(blocks) >= 0.5:
+        return [" ".join(line.strip() for line in b.split("\n") if line.strip()) for b in blocks]
+    return [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n") if line.strip()]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\W+", " ", s).strip().casefold()
+
+
+def _take_date_line(article: Article, options: IngestOptions) -> None:
+    for i, para in enumerate(article.paragraphs[: options.date_lines]):
+        found = parse_date_line(para)
+        if found:
+            article.date, article.date_source = found, "text"
+            del article.paragraphs[i]
+            return
+
+
+def _strip_markdown(p: str) -> str:
+    p = re.sub(r"^#{1,6}\s+", "# ", p)  # keep one marker so the title rule can see it
+    p = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", p)  # images
+    p = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", p)  # links keep their text
+    return re.sub(r"(\*\*|__|\*|_|`)(\S.*?\S|\S)\1", r"\2", p).strip()
+
+
+def _take_title(article: Article, options: IngestOptions, markdown: bool) -> None:
+    paras = article.paragraphs
+    if not paras:
+        return
+    if markdown and paras[0].startswith("# "):
+        article.title = paras.pop(0)[2:].strip()
+    elif len(paras) >= 2 and _norm(paras[0]) == _norm(paras[1]):
+        article.title = paras.pop(0)
+        paras.pop(0)
+        article.removed.append("the title repeated on the next line")
+    elif len(paras) >= 3 and len(paras[0]) <= options.title_max_chars and not paras[0].endswith(SENTENCE_END):
+        article.title = paras.pop(0)
+    # A repeated title further down (a web page's second headline) is furniture too.
+    if article.title:
+        before = len(paras)
+        paras[:] = [p for p in paras if _norm(p) != _norm(article.title)]
+        if len(paras) < before:
+            article.removed.append("the title repeated in the body")
+    for i, p in enumerate(paras):
+        paras[i] = p[2:].strip() if p.startswith("# ") else p
+
+
+def _drop_captions(article: Article, options: IngestOptions) -> None:
+    markers = [m.casefold() for m in options.caption_markers]
+    kept = []
+    for p in article.paragraphs:
+        low = p.casefold()
+        if len(p) <= 200 and not p.endswith(tuple(".!?…")) and any(m in low for m in markers):
+            article.removed.append(f"photo caption {p!r}")
+        else:
+            kept.append(p)
+    article.paragraphs = kept
+
+
+def _cut_at_share_line(article: Article, options: IngestOptions) -> None:
+    markers = {_norm(m) for m in options.share_markers}
+    for i, p in enumerate(article.paragraphs):
+        if i > 0 and len(p) <= 40 and _norm(p) in markers:
+            dropped = len(article.paragraphs) - i - 1
+            article.removed.append(f"share line {p!r} and the {dropped} paragraph(s) after it")
+            del article.paragraphs[i:]
+            return

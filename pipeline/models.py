@@ -1,0 +1,302 @@
+"""The one place that resolves, downloads, locks and loads models.
+
+A model named in config.yaml is either a Hub repository at a pinned revision, stored under
+`models/` in the Hub cache layout, or a local directory (`path:`), such as the tiny fixture
+models or your own fine-tune. Both load through the same `from_pretrained` call.
+
+`make models` resolves each Hub revision to its commit and writes `models/models.lock.json`;
+digest runs are offline by default and load exactly the locked commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pipeline.errors import ConfigError, ModelMissingError
+
+log = logging.getLogger("newsbrief.models")
+
+LOCK_FILE = "models.lock.json"
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# What a transformers seq2seq model needs; other frameworks' weights are never fetched.
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.bin", "*.model", "*.spm", "*.txt", "*.vocab"]
+IGNORE_PATTERNS = ["*.msgpack", "*.h5", "*.onnx", "*.ot", "flax_*", "tf_*", "rust_*", "onnx/*"]
+
+
+class ModelSpec(BaseModel):
+    """One model that config.yaml can route to.
+
+    Attributes:
+        id: the Hugging Face Hub repository ("facebook/nllb-200-distilled-600M").
+        revision: a branch, tag or commit to download; `make models` locks it to a commit.
+        path: a local directory to load instead of the Hub copy (relative to config.yaml).
+        family: how the tokenizer is told the languages: `nllb` (src_lang + forced
+            `eng_Latn`), `marian` (one language pair, no codes), `bart` (English summarizer).
+        max_input_tokens: longer inputs are split before they reach the model.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    revision: str = "main"
+    path: str | None = None
+    family: Literal["nllb", "marian", "bart"]
+    max_input_tokens: int = Field(512, gt=8)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not MODEL_ID_RE.match(value):
+            raise ValueError(f"malformed model id {value!r}: expected 'organisation/name'")
+        return value
+
+
+class RuntimeOptions(BaseModel):
+    """Where and how models run.
+
+    Attributes:
+        device: `auto` picks CUDA, then Apple MPS, then CPU.
+        dtype: `auto` is float16 on CUDA and float32 elsewhere. bfloat16 on CPU can crash
+            with SIGILL through oneDNN's AMX path; set ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 if you need it.
+        threads: torch CPU threads; 0 means every core.
+        max_loaded_models: at most this many models stay in memory (least recently used released).
+        offline: digest runs never touch the network unless this is false.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    threads: int = Field(0, ge=0)
+    max_loaded_models: int = Field(3, ge=1)
+    offline: bool = True
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    spec: ModelSpec
+    model: Any
+    tokenizer: Any
+    revision: str
+    device: str
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    spec: ModelSpec
+    present: bool
+    location: str  # local directory, or what is missing
+    revision: str | None
+
+
+class ModelStore:
+    """Resolves model names from config.yaml to local files and keeps loaded models (LRU)."""
+
+    def __init__(
+        self, models_dir: Path, specs: dict[str, ModelSpec], runtime: RuntimeOptions, base_dir: Path
+    ):
+        self.models_dir = models_dir
+        self.specs = specs
+        self.runtime = runtime
+        self.base_dir = base_dir
+        self._loaded: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times a model was read from disk, for logs and tests
+
+    # ---- resolving -------------------------------------------------------------------
+    def spec(self, name: str) -> ModelSpec:
+        try:
+            return self.specs[name]
+        except KeyError:
+            raise ConfigError(
+                f"no model named {name!r} under `models:` (have: {', '.join(self.specs)})"
+            ) from None
+
+    def lock(self) -> dict[str, dict[str, str]]:
+        path = self.models_dir / LOCK_FILE
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path} is unreadable ({exc}); delete it and run `make models`") from exc
+
+    def local_path(self, name: str) -> tuple[Path, str]:
+        """The local directory of a model and the exact revision it holds, or ModelMissingError."""
+        spec = self.spec(name)
+        if spec.path:
+            path = Path(spec.path) if Path(spec.path).is_absolute() else self.base_dir / spec.path
+            if not (path / "config.json").exists():
+                hint = "run `make tiny-models`" if "tiny" in str(path) else "check `path:` in config.yaml"
+                raise ModelMissingError(f"model {name} ({spec.id}) is not at {path}: {hint}")
+            return path, _fingerprint(path)
+        locked = self.lock().get(spec.id, {})
+        revision = locked.get("commit") if locked.get("revision") == spec.revision else None
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+
+        try:
+            path = Path(
+                snapshot_download(
+                    spec.id,
+                    revision=revision or spec.revision,
+                    cache_dir=self.models_dir,
+                    local_files_only=True,
+                    allow_patterns=ALLOW_PATTERNS,
+                    ignore_patterns=IGNORE_PATTERNS,
+                )
+            )
+        except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
+            raise ModelMissingError(
+                f"model {spec.id} (revision {spec.revision}) is not in {self.models_dir}/ and downloads "
+                "are off: run `make models` (or `newsbrief models download`) on a machine with network"
+            ) from None
+        if not (path / "config.json").exists():
+            raise ModelMissingError(f"model {spec.id} in {path} is incomplete: run `make models` again")
+        return path, path.name  # the snapshot folder is named by its commit
+
+    def status(self) -> list[ModelStatus]:
+        out = []
+        for name, spec in self.specs.items():
+            try:
+                path, rev = self.local_path(name)
+                out.append(ModelStatus(name, spec, True, str(path), rev))
+            except ModelMissingError as exc:
+                out.append(ModelStatus(name, spec, False, str(exc), None))
+        return out
+
+    # ---- downloading -----------------------------------------------------------------
+    def download(self, name: str) -> tuple[Path, str]:
+        """Fetches a Hub model at its pinned revision and records the commit in the lock file."""
+        spec = self.spec(name)
+        if spec.path:
+            return self.local_path(name)
+        from huggingface_hub import HfApi, snapshot_download
+
+        files = HfApi().list_repo_files(spec.id, revision=spec.revision)
+        ignore = list(IGNORE_PATTERNS)
+        if any(f.endswith(".safetensors") for f in files):
+            ignore.append("*.bin")  # the same weights twice would double the download
+        path = Path(
+            snapshot_download(
+                spec.id,
+                revision=spec.revision,
+                cache_dir=self.models_dir,
+                allow_patterns=ALLOW_PATTERNS,
+                ignore_patterns=ignore,
+            )
+        )
+        lock = self.lock()
+        lock[spec.id] = {"revision": spec.revision, "commit": path.name}
+        _write_json(self.models_dir / LOCK_FILE, lock)
+        log.info("downloaded %s at %s into %s", spec.id, path.name, path)
+        return path, path.name
+
+    # ---- loading ---------------------------------------------------------------------
+    def load(self, name: str) -> LoadedModel:
+        """The model and tokenizer, loaded once and kept while among the most recently used."""
+        with self._lock:
+            if name in self._loaded:
+                self._loaded.move_to_end(name)
+                return self._loaded[name]
+            path, revision = self.local_path(name)
+            spec = self.spec(name)
+            while len(self._loaded) >= self.runtime.max_loaded_models:
+                old, _ = self._loaded.popitem(last=False)
+                log.info("released model %s (max_loaded_models=%d)", old, self.runtime.max_loaded_models)
+            loaded = self._load(name, spec, path, revision)
+            self._loaded[name] = loaded
+            self.loads += 1
+            return loaded
+
+    def _load(self, name: str, spec: ModelSpec, path: Path, revision: str) -> LoadedModel:
+        import torch
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        device = pick_device(self.runtime.device)
+        dtype = pick_dtype(self.runtime.dtype, device)
+        configure_threads(self.runtime.threads)
+        log.info("loading %s (%s @ %s) on %s as %s", name, spec.id, revision[:12], device, dtype)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a bar per load is noise in a nightly log
+        model = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=getattr(torch, dtype))
+        model.to(device).eval()
+        # Every generate() call passes explicit max/min_new_tokens; the checkpoint's own
+        # max_length/min_length would only clash with them (and warn on every call).
+        model.generation_config.max_length = None
+        model.generation_config.min_length = None
+        return LoadedModel(name, spec, model, tokenizer, revision, device)
+
+    def loaded_names(self) -> list[str]:
+        return list(self._loaded)
+
+
+def pick_device(wanted: str) -> str:
+    import torch
+
+    if wanted != "auto":
+        return wanted
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(wanted: str, device: str) -> str:
+    if wanted == "auto":
+        return "float16" if device == "cuda" else "float32"
+    if wanted == "float16" and device == "cpu":
+        log.warning("float16 on CPU is slow and inexact; using float32")
+        return "float32"
+    if wanted == "bfloat16" and device == "cpu" and "ONEDNN_MAX_CPU_ISA" not in os.environ:
+        log.warning(
+            "bfloat16 on CPU may crash (SIGILL in oneDNN AMX); set ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16"
+        )
+    return wanted
+
+
+def configure_threads(threads: int) -> None:
+    import torch
+
+    n = threads or os.cpu_count() or 1
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
+def _fingerprint(path: Path) -> str:
+    """A stable revision for a local model: a hash of its config and weight files' contents."""
+    h = hashlib.sha256()
+    for f in sorted(path.iterdir()):
+        if f.is_file() and (
+            f.suffix in (".json", ".safetensors", ".bin", ".model", ".spm") or f.name == "model.bin"
+        ):
+            h.update(f.name.encode())
+            st = f.stat()
+            if st.st_size <= 64_000_000:
+                h.update(f.read_bytes())
+            else:  # large weights: size and modification time stand in for the content
+                h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return "local-" + h.hexdigest()[:12]
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,252 @@
+"""Translation into English, sentence by sentence, in length-sorted batches, losing nothing.
+
+Paragraphs → sentences → pieces no longer than the model's input limit → batches by padded
+tokens → generate → back in the original order, paragraph breaks kept (EasyNMT's algorithm,
+without its silent truncation). Each language is routed to a model by config.yaml; English
+passes through. An output that hits `max_new_tokens` is flagged, never silently kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import UnsupportedLanguageError
+from pipeline.languages import UNDETERMINED, flores_code, name_of
+from pipeline.segment import SegmentOptions, split_long, split_sentences
+
+if TYPE_CHECKING:
+    from pipeline.article import Article
+    from pipeline.models import LoadedModel, ModelStore
+
+log = logging.getLogger("newsbrief.translate")
+
+PASSTHROUGH = "passthrough"
+TARGET_FLORES = "eng_Latn"
+
+
+class DecodingOptions(BaseModel):
+    """Generation settings for translation.
+
+    Attributes:
+        num_beams: beam search width (1 = greedy).
+        max_length_ratio: output budget per sentence = ratio × source tokens + 10, capped by
+            `max_new_tokens`; an output that reaches it is flagged as cut.
+        max_new_tokens: hard ceiling on output tokens per sentence.
+        no_repeat_ngram_size: forbids repeating any n-gram of this size (0 = off); a guard
+            against the repetition loops seq2seq models fall into.
+        repetition_penalty: >1 discourages repeated tokens.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_beams: int = Field(4, ge=1)
+    max_length_ratio: float = Field(2.0, gt=0)
+    max_new_tokens: int = Field(400, gt=0)
+    no_repeat_ngram_size: int = Field(0, ge=0)
+    repetition_penalty: float = Field(1.0, ge=1.0)
+
+
+class TranslateOptions(BaseModel):
+    """Which model translates which language, and how batches are built.
+
+    Attributes:
+        routes: language code → model name under `models:` (or `passthrough`).
+        default: the model for every language without a route (NLLB covers 200 languages).
+        batch_tokens: at most this many padded source tokens per batch.
+        max_batch_sentences: at most this many sentences per batch.
+        decoding: generation settings.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    routes: dict[str, str] = {"en": PASSTHROUGH}
+    default: str = "nllb"
+    batch_tokens: int = Field(2048, gt=0)
+    max_batch_sentences: int = Field(32, gt=0)
+    decoding: DecodingOptions = DecodingOptions()
+
+
+@dataclass
+class SentencePair:
+    """One source sentence and its English, with where it came from and what happened to it."""
+
+    paragraph: int  # -1 for the title
+    source: str
+    english: str
+    lang: str
+    route: str  # model name, or "passthrough"
+    flags: list[str] = field(default_factory=list)  # problems a reader must see: "cut at max_new_tokens"
+    notes: list[str] = field(default_factory=list)  # handling, not problems: "split into 3 pieces…"
+
+
+@dataclass
+class Translation:
+    pairs: list[SentencePair]
+    models: dict[str, dict[str, str]]  # language → {"route", "model", "revision"}
+    decoding: dict[str, object]
+
+    @property
+    def title(self) -> str | None:
+        parts = [p.english for p in self.pairs if p.paragraph == -1]
+        return " ".join(parts) if parts else None
+
+    def paragraphs(self) -> list[str]:
+        """The English body, one string per source paragraph, in order."""
+        out: dict[int, list[str]] = {}
+        for p in self.pairs:
+            if p.paragraph >= 0:
+                out.setdefault(p.paragraph, []).append(p.english)
+        return [" ".join(out[i]) for i in sorted(out)]
+
+    def sentences(self) -> list[str]:
+        return [p.english for p in self.pairs if p.paragraph >= 0]
+
+    @property
+    def flagged(self) -> list[SentencePair]:
+        return [p for p in self.pairs if p.flags]
+
+
+class Translator:
+    """Routes sentences to models from config.yaml and translates them in batches."""
+
+    def __init__(self, options: TranslateOptions, store: ModelStore, segment: SegmentOptions | None = None):
+        self.options = options
+        self.store = store
+        self.segment = segment or SegmentOptions()
+
+    def route_for(self, lang: str) -> str:
+        """The model name (or `passthrough`) that translates `lang`, or UnsupportedLanguageError."""
+        if lang == UNDETERMINED:
+            raise UnsupportedLanguageError("the language could not be determined, so no route applies")
+        name = self.options.routes.get(lang, self.options.default)
+        if name == PASSTHROUGH:
+            return name
+        spec = self.store.spec(name)
+        if spec.family == "nllb" and flores_code(lang) is None:
+            raise UnsupportedLanguageError(
+                f"no route translates {name_of(lang)} ({lang}): NLLB-200 does not cover it and "
+                "config.yaml's translate.routes names no model for it"
+            )
+        return name
+
+    def translate_article(self, article: Article) -> Translation:
+        """Translates the title and every paragraph, each from its own detected language."""
+        det = article.detection
+        if det is None:
+            raise ValueError("detect the article's language before translating it")
+        article_lang = det.lang if det.lang != UNDETERMINED else det.best_guess
+        units: list[tuple[int, str, str]] = []  # (paragraph, lang, sentence)
+        if article.title:
+            units += [
+                (-1, article_lang, s) for s in split_sentences(article.title, article_lang, self.segment)
+            ]
+        for i, para in enumerate(article.paragraphs):
+            lang = det.paragraphs[i].lang if i < len(det.paragraphs) else article_lang
+            lang = article_lang if lang == UNDETERMINED else lang
+            units += [(i, lang, s) for s in split_sentences(para, lang, self.segment)]
+        pairs: list[SentencePair | None] = [None] * len(units)
+        models: dict[str, dict[str, str]] = {}
+        by_route: dict[tuple[str, str], list[int]] = {}
+        for idx, (_, lang, _) in enumerate(units):
+            by_route.setdefault((self.route_for(lang), lang), []).append(idx)
+        for (route, lang), indices in by_route.items():
+            sources = [units[i][2] for i in indices]
+            if route == PASSTHROUGH:
+                results = [(s, [], []) for s in sources]
+                models[lang] = {"route": PASSTHROUGH, "model": PASSTHROUGH, "revision": "-"}
+            else:
+                loaded = self.store.load(route)
+                results = self.translate_sentences(loaded, lang, sources)
+                models[lang] = {"route": route, "model": loaded.spec.id, "revision": loaded.revision}
+            for i, (english, flags, notes) in zip(indices, results, strict=True):
+                para, _, source = units[i]
+                pairs[i] = SentencePair(para, source, english, lang, route, flags, notes)
+        done = [p for p in pairs if p is not None]
+        assert len(done) == len(units), "a sentence went missing"  # noqa: S101 - invariant, cheap
+        return Translation(done, models, self.options.decoding.model_dump())
+
+    def translate_sentences(
+        self, loaded: LoadedModel, lang: str, sentences: list[str]
+    ) -> list[tuple[str, list[str], list[str]]]:
+        """(english, flags, notes) for each sentence, in order; over-long sentences are split first."""
+        tok = loaded.tokenizer
+        limit = loaded.spec.max_input_tokens - 4  # room for language and end-of-sentence tokens
+        _set_source_language(loaded, lang)
+
+        def count(text: str) -> int:
+            return len(tok(text, add_special_tokens=False)["input_ids"])
+
+        pieces: list[tuple[int, str]] = []  # (sentence index, piece)
+        notes: list[list[str]] = [[] for _ in sentences]
+        for i, sentence in enumerate(sentences):
+            parts = split_long(sentence, limit, count)
+            if len(parts) > 1:
+                notes[i].append(f"split into {len(parts)} pieces at clause boundaries (over {limit} tokens)")
+            pieces += [(i, p) for p in parts]
+        outputs = self._generate(loaded, [p for _, p in pieces])
+        english: list[list[str]] = [[] for _ in sentences]
+        flags: list[list[str]] = [[] for _ in sentences]
+        for (i, _), (text, cut) in zip(pieces, outputs, strict=True):
+            english[i].append(text)
+            if cut and "cut at max_new_tokens" not in flags[i]:
+                flags[i].append("cut at max_new_tokens")
+        return [(" ".join(e).strip(), f, n) for e, f, n in zip(english, flags, notes, strict=True)]
+
+    def _generate(self, loaded: LoadedModel, texts: list[str]) -> list[tuple[str, bool]]:
+        """Translates texts in length-sorted, token-bounded batches; returns (english, was_cut)."""
+        import torch
+
+        tok, model, dec = loaded.tokenizer, loaded.model, self.options.decoding
+        encoded = [tok(t)["input_ids"] for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]), reverse=True)
+        results: list[tuple[str, bool]] = [("", False)] * len(texts)
+        gen_kwargs: dict[str, object] = {"num_beams": dec.num_beams}
+        if dec.no_repeat_ngram_size:
+            gen_kwargs["no_repeat_ngram_size"] = dec.no_repeat_ngram_size
+        if dec.repetition_penalty > 1:
+            gen_kwargs["repetition_penalty"] = dec.repetition_penalty
+        if loaded.spec.family == "nllb":
+            gen_kwargs["forced_bos_token_id"] = tok.convert_tokens_to_ids(TARGET_FLORES)
+        for batch in _batches(order, [len(e) for e in encoded], self.options):
+            longest = max(len(encoded[i]) for i in batch)
+            budget = min(dec.max_new_tokens, int(longest * dec.max_length_ratio) + 10)
+            inputs = tok.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
+            inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
+            with torch.inference_mode():
+                out = model.generate(**inputs, max_new_tokens=budget, **gen_kwargs)
+            texts_out = tok.batch_decode(out, skip_special_tokens=True)
+            for row, i in enumerate(batch):
+                seq = out[row].tolist()
+                produced = len([t for t in seq if t != tok.pad_token_id]) - 1  # minus the start token
+                cut = produced >= budget and tok.eos_token_id not in seq[1:]
+                results[i] = (texts_out[row].strip(), cut)
+        return results
+
+
+def _batches(order: list[int], lengths: list[int], options: TranslateOptions) -> list[list[int]]:
+    """Groups indices (longest first) so that padded tokens per batch stay within budget."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        longest = max([lengths[j] for j in current] + [lengths[i]])
+        if current and (
+            longest * (len(current) + 1) > options.batch_tokens or len(current) >= options.max_batch_sentences
+        ):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _set_source_language(loaded: LoadedModel, lang: str) -> None:
+    if loaded.spec.family == "nllb":
+        code = flores_code(lang)
+        if code is None:
+            raise UnsupportedLanguageError(f"NLLB-200 has no code for {name_of(lang)} ({lang})")
+        loaded.tokenizer.src_lang = code

@@ -1,0 +1,48 @@
+"""Shared fixtures: the tiny models are built once per session (and reused across sessions
+when their sources have not changed), and each test gets its own inbox and output folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config, Paths, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLES = ROOT / "tests" / "fixtures" / "articles"
+SHARED = ROOT.parent / "shared"
+# Expected (language, date) of each fixture article.
+EXPECTED = {
+    "ka-railway.txt": ("ka", "2025-03-14"),
+    "lt-railway.txt": ("lt", "2025-04-02"),
+    "lt-corridor-study.txt": ("lt", "2024-12"),
+    "az-railway.txt": ("az", "2025-05-20"),
+    "bg-railway.txt": ("bg", "2025-03-05"),
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_models() -> Path:
+    from tests.fixtures.tiny_models import build_all
+
+    out = ROOT / "models" / "tiny"
+    build_all(out)
+    return out
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for name in EXPECTED:
+        shutil.copy(ARTICLES / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def tiny_config(tiny_models: Path, tmp_path: Path, inbox: Path) -> Config:
+    config = load_config(ROOT / "config.tiny.yaml")
+    paths = Paths(input=inbox, output=tmp_path / "out", models=config.paths.models)
+    return config.model_copy(update={"paths": paths})

@@ -17,12 +17,13 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.backends import Backend, TransformersBackend
 from pipeline.errors import ConfigError, ModelMissingError
 
 log = logging.getLogger("newsbrief.models")
@@ -91,6 +92,7 @@ class LoadedModel:
     tokenizer: Any
     revision: str
     device: str
+    backend: Backend = field(default_factory=TransformersBackend)
 
 
 @dataclass(frozen=True)

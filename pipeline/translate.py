@@ -198,32 +198,17 @@ class Translator:
 
     def _generate(self, loaded: LoadedModel, texts: list[str]) -> list[tuple[str, bool]]:
         """Translates texts in length-sorted, token-bounded batches; returns (english, was_cut)."""
-        import torch
-
-        tok, model, dec = loaded.tokenizer, loaded.model, self.options.decoding
+        tok, dec = loaded.tokenizer, self.options.decoding
         encoded = [tok(t)["input_ids"] for t in texts]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]), reverse=True)
+        target = TARGET_FLORES if loaded.spec.family == "nllb" else None
         results: list[tuple[str, bool]] = [("", False)] * len(texts)
-        gen_kwargs: dict[str, object] = {"num_beams": dec.num_beams}
-        if dec.no_repeat_ngram_size:
-            gen_kwargs["no_repeat_ngram_size"] = dec.no_repeat_ngram_size
-        if dec.repetition_penalty > 1:
-            gen_kwargs["repetition_penalty"] = dec.repetition_penalty
-        if loaded.spec.family == "nllb":
-            gen_kwargs["forced_bos_token_id"] = tok.convert_tokens_to_ids(TARGET_FLORES)
         for batch in _batches(order, [len(e) for e in encoded], self.options):
             longest = max(len(encoded[i]) for i in batch)
             budget = min(dec.max_new_tokens, int(longest * dec.max_length_ratio) + 10)
-            inputs = tok.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
-            inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
-            with torch.inference_mode():
-                out = model.generate(**inputs, max_new_tokens=budget, **gen_kwargs)
-            texts_out = tok.batch_decode(out, skip_special_tokens=True)
-            for row, i in enumerate(batch):
-                seq = out[row].tolist()
-                produced = len([t for t in seq if t != tok.pad_token_id]) - 1  # minus the start token
-                cut = produced >= budget and tok.eos_token_id not in seq[1:]
-                results[i] = (texts_out[row].strip(), cut)
+            outputs = loaded.backend.generate_batch(loaded, [encoded[i] for i in batch], budget, dec, target)
+            for i, result in zip(batch, outputs, strict=True):
+                results[i] = result
         return results
 
 

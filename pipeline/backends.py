@@ -1,0 +1,68 @@
+"""Inference backends: how one batch of token ids becomes English text.
+
+The Translator owns everything around a batch (splitting, sorting, batching, checks, order);
+a backend only runs the model. `transformers` runs the checkpoint as saved; `ctranslate2`
+(pipeline/ct2.py) runs an int8 copy of it. Both take and give the same things, so a route
+switches backend in config.yaml alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pipeline.models import LoadedModel
+    from pipeline.translate import DecodingOptions
+
+
+class Backend(Protocol):
+    def generate_batch(
+        self,
+        loaded: LoadedModel,
+        input_ids: list[list[int]],
+        max_new_tokens: int,
+        decoding: DecodingOptions,
+        target_token: str | None,
+    ) -> list[tuple[str, bool]]:
+        """Returns (text, was_cut) per input, in input order.
+
+        `input_ids` are the tokenizer's ids including its special tokens (NLLB's source language
+        code, </s>). `target_token` (NLLB's `eng_Latn`) must be the first generated token.
+        `was_cut` is true when an output reached `max_new_tokens` without ending.
+        """
+        ...
+
+
+class TransformersBackend:
+    """model.generate on the checkpoint loaded by transformers (float32 on CPU, float16 on CUDA)."""
+
+    def generate_batch(
+        self,
+        loaded: LoadedModel,
+        input_ids: list[list[int]],
+        max_new_tokens: int,
+        decoding: DecodingOptions,
+        target_token: str | None,
+    ) -> list[tuple[str, bool]]:
+        import torch
+
+        tok = loaded.tokenizer
+        kwargs: dict[str, object] = {"num_beams": decoding.num_beams, "max_new_tokens": max_new_tokens}
+        if decoding.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
+        if decoding.repetition_penalty > 1:
+            kwargs["repetition_penalty"] = decoding.repetition_penalty
+        if target_token:
+            kwargs["forced_bos_token_id"] = tok.convert_tokens_to_ids(target_token)
+        inputs = tok.pad({"input_ids": input_ids}, return_tensors="pt")
+        inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
+        with torch.inference_mode():
+            out = loaded.model.generate(**inputs, **kwargs)
+        texts = tok.batch_decode(out, skip_special_tokens=True)
+        results = []
+        for row, text in enumerate(texts):
+            seq = out[row].tolist()
+            produced = len([t for t in seq if t != tok.pad_token_id]) - 1  # minus the decoder start token
+            cut = produced >= max_new_tokens and tok.eos_token_id not in seq[1:]
+            results.append((text.strip(), cut))
+        return results

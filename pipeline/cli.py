@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 from datetime import datetime
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import Config, load_config
-from pipeline.errors import ArticleError, ConfigError, NewsbriefError
-from pipeline.run import EXIT_ARTICLES_FAILED, EXIT_CONFIG, EXIT_CRASH, EXIT_OK
+from pipeline.errors import AlreadyRunningError, ArticleError, ConfigError, NewsbriefError
+from pipeline.run import EXIT_ALREADY_RUNNING, EXIT_ARTICLES_FAILED, EXIT_CONFIG, EXIT_CRASH, EXIT_OK
 
 log = logging.getLogger("newsbrief")
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -29,10 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     try:
         config = load_config(args.config)
+        if config.runtime.offline and not (args.command == "models" and args.action == "download"):
+            # Set before huggingface_hub is imported: nothing but `models download` touches the network.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         return args.func(args, config)
     except ConfigError as exc:
         print(f"newsbrief: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except AlreadyRunningError as exc:
+        print(f"newsbrief: {exc}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     except NewsbriefError as exc:
         print(f"newsbrief: {exc}", file=sys.stderr)
         return EXIT_ARTICLES_FAILED
@@ -59,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("digest", parents=[common], help="process the input folder into briefs and a digest")
     p.add_argument("--input", type=Path, help="input folder (default: paths.input)")
     p.add_argument("--output", type=Path, help="output folder (default: paths.output)")
+    p.add_argument("--force", action="store_true", help="re-process every file, changed or not")
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("detect", parents=[common], help="print the language of each file")
@@ -110,11 +118,14 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.getLogger("newsbrief").addHandler(file_handler)
     try:
-        result = run_digest(config, input_dir=args.input, output_dir=output_dir, now=now)
+        result = run_digest(config, input_dir=args.input, output_dir=output_dir, now=now, force=args.force)
     finally:
         logging.getLogger("newsbrief").removeHandler(file_handler)
         file_handler.close()
-    print(f"{result.processed} brief(s), {len(result.failed)} failure(s): {result.digest_path}")
+    print(
+        f"{result.processed} new brief(s), {result.skipped} unchanged, {len(result.failed)} failure(s): "
+        f"{result.digest_path}"
+    )
     for f in result.failed:
         print(f"  failed: {f.source_file}: {f.reason}", file=sys.stderr)
     return result.exit_code

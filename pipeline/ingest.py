@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,9 @@ class IngestOptions(BaseModel):
 
     Attributes:
         extensions: file suffixes read as articles; other files are reported, not read.
-        max_bytes: larger files are refused (a news article is rarely over 1 MB).
+        max_bytes: larger files are refused (a news article is rarely over 100 KB).
+        max_paragraph_chars: a longer paragraph is refused: it is not news text, and would
+            cost thousands of model calls.
         date_lines: how many leading lines may hold a stand-alone localised date.
         share_markers: a short line starting with one of these ends the story; the rest
             of the page (teasers, related articles) is dropped.
@@ -60,7 +63,8 @@ class IngestOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     extensions: list[str] = [".txt", ".text", ".md", ".markdown", ".html", ".htm"]
-    max_bytes: int = Field(5_000_000, gt=0)
+    max_bytes: int = Field(2_000_000, gt=0)
+    max_paragraph_chars: int = Field(50_000, gt=0)
     date_lines: int = Field(3, ge=0)
     share_markers: list[str] = [
         "Сподели", "Споделете", "Share", "Share this", "Share this article", "Dalintis", "Pasidalinkite",
@@ -96,7 +100,10 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
     if suffix and suffix not in options.extensions:
         raise IngestError(f"unsupported file type {suffix!r} (read: {', '.join(options.extensions)})")
     try:
-        size = path.stat().st_size
+        st = path.stat()  # follows symlinks; a loop raises ELOOP here
+        if not stat.S_ISREG(st.st_mode):
+            raise IngestError("not a regular file (a FIFO, socket or device is never read)")
+        size = st.st_size
         if size > options.max_bytes:
             raise IngestError(
                 f"file is {size / 1e6:.1f} MB, over the {options.max_bytes / 1e6:.1f} MB limit "
@@ -113,6 +120,12 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
         article = _from_text(text, path, rel, sha, encoding, options, markdown=suffix in (".md", ".markdown"))
     if not article.paragraphs:
         raise IngestError("no article text left after removing page furniture")
+    longest = max(len(p) for p in article.paragraphs)
+    if longest > options.max_paragraph_chars:
+        raise IngestError(
+            f"a single paragraph of {longest:,} characters, over ingest.max_paragraph_chars "
+            f"({options.max_paragraph_chars:,}): not a news article (a data dump?)"
+        )
     return article
 
 

@@ -7,6 +7,7 @@ name and renamed into place, so a run killed mid-write leaves no half-written ou
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -55,8 +56,8 @@ def brief_filename(article: Article, taken: set[str]) -> str:
     date = str(article.date) if article.date else "undated"
     slug = slugify(article.summary.headline) or article.sha256[:8]
     name = f"{date}-{slugify(article.language) or 'und'}-{slug}.md"
-    if name in taken:
-        name = f"{name[:-3]}-{article.sha256[:8]}.md"
+    if name in taken:  # two articles, one headline: the source file's name tells them apart
+        name = f"{name[:-3]}-{hashlib.sha256(article.source_file.encode()).hexdigest()[:8]}.md"
     return name
 
 
@@ -80,6 +81,7 @@ def front_matter(article: Article) -> dict[str, Any]:
         "translation_model": _model_ref(main),
         "translation": {lang: dict(m) for lang, m in sorted(tr.models.items())},
         "decoding": tr.decoding,
+        "fallback_sentences": tr.fallback_count,
         "summary_model": sm.model,
         "summary_method": sm.method,
         "summary_chunks": sm.chunks,

@@ -8,23 +8,29 @@ the run goes on.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import stat
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from pipeline import __version__
 from pipeline.article import Article
 from pipeline.config import Config
 from pipeline.detect import LanguageDetector
-from pipeline.digest import Failure, build_digest, entry_for, write_digest
-from pipeline.errors import ArticleError
+from pipeline.digest import DigestEntry, Failure, build_digest, entry_for, write_digest
+from pipeline.errors import ArticleError, ConfigError, IngestError, ModelMissingError
 from pipeline.ingest import iter_input_files, read_article
 from pipeline.languages import UNDETERMINED, name_of
+from pipeline.lock import run_lock
 from pipeline.models import ModelStore
 from pipeline.render import brief_filename, render_brief, write_atomic
+from pipeline.state import Record, State
 from pipeline.summarize import Summarizer
 from pipeline.translate import Translator
 
@@ -38,12 +44,16 @@ EXIT_ARTICLES_FAILED = 3  # the run finished, but some files could not be proces
 EXIT_ALREADY_RUNNING = 4  # another run holds the output folder's lock
 
 
+STATE_FILE = "state.db"
+
+
 @dataclass
 class RunResult:
     digest_path: Path
     processed: int
     failed: list[Failure]
     models_loaded: int
+    skipped: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -57,8 +67,55 @@ class Pipeline:
         self.config = config
         self.store = ModelStore(config.models_dir, config.models, config.runtime, config.base_dir)
         self.detector = LanguageDetector(config.detect)
-        self.translator = Translator(config.translate, self.store, config.segment)
+        # The output checks ask our own detector whether a translation is English, so English
+        # must be among its candidates even where a deployment restricts them.
+        expected = config.detect.languages
+        english = (
+            config.detect.model_copy(update={"languages": sorted({*expected, "en"})})
+            if expected
+            else config.detect
+        )
+        self.translator = Translator(config.translate, self.store, config.segment, LanguageDetector(english))
         self.summarizer = Summarizer(config.summarize, self.store)
+        self._fingerprints: dict[str | None, str] = {}
+
+    def fingerprint(self, lang: str | None) -> str:
+        """A hash of everything that shapes a brief in `lang`: the settings, and the exact
+        revisions of its translation route and the summarizer. `None`: settings only.
+
+        A changed model or route for one language re-processes only that language's articles.
+        """
+        if lang not in self._fingerprints:
+            c = self.config
+            parts: dict[str, object] = {
+                "version": __version__,
+                "settings": c.model_dump(mode="json", include={"ingest", "detect", "segment", "summarize"}),
+                "decoding": c.translate.decoding.model_dump(mode="json"),
+            }
+            if lang is not None:
+                for role, name in (
+                    ("translation", self._route_or_none(lang)),
+                    ("summary", c.summarize.model),
+                ):
+                    if name and name in c.models:
+                        # Identity is the id and the resolved revision, not where the files lie.
+                        spec = c.models[name].model_dump(mode="json", exclude={"path"})
+                        parts[role] = [spec, self._revision(name)]
+            blob = json.dumps(parts, sort_keys=True, default=str).encode()
+            self._fingerprints[lang] = hashlib.sha256(blob).hexdigest()[:16]
+        return self._fingerprints[lang]
+
+    def _route_or_none(self, lang: str) -> str | None:
+        try:
+            return self.translator.route_for(lang)
+        except ArticleError:
+            return None
+
+    def _revision(self, name: str) -> str:
+        try:
+            return self.store.local_path(name)[1]
+        except ArticleError:
+            return "missing"
 
     def prepare(self, path: Path, input_root: Path) -> tuple[Article, str]:
         """Ingest and detect one file; returns the article and the route it will take."""
@@ -84,6 +141,9 @@ class Pipeline:
     def process(self, article: Article) -> Article:
         """Translate and summarize a prepared article (in place)."""
         article.translation = self.translator.translate_article(article)
+        if article.translation.fallback_count:
+            n, fallback = article.translation.fallback_count, article.translation.models["fallback"]["model"]
+            article.warn(f"{n} sentence(s) failed output checks and were retried on {fallback}")
         flagged = article.translation.flagged
         if flagged:
             kinds = Counter(f for p in flagged for f in p.flags)
@@ -100,80 +160,160 @@ class Pipeline:
 
 
 def run_digest(
-    config: Config, input_dir: Path | None = None, output_dir: Path | None = None, now: datetime | None = None
+    config: Config,
+    input_dir: Path | None = None,
+    output_dir: Path | None = None,
+    now: datetime | None = None,
+    force: bool = False,
 ) -> RunResult:
+    """Processes every new or changed file of the input folder; one run at a time per output folder."""
     now = now or datetime.now().astimezone()
     input_dir = input_dir or config.input_dir
     output_dir = output_dir or config.output_dir
-    run_date = now.strftime("%Y-%m-%d")
     if not input_dir.is_dir():
-        from pipeline.errors import ConfigError
-
         raise ConfigError(f"input folder {input_dir} does not exist (paths.input in config.yaml, or --input)")
-    briefs_dir = output_dir / "briefs"
-    briefs_dir.mkdir(parents=True, exist_ok=True)
-    pipeline = Pipeline(config)
-    failures: list[Failure] = []
-    started = time.monotonic()
+    with run_lock(output_dir):
+        state = State(output_dir / STATE_FILE)
+        try:
+            return _run(config, input_dir, output_dir, now, force, state)
+        finally:
+            state.close()
 
-    prepared: list[tuple[str, Article]] = []
+
+def _run(
+    config: Config, input_dir: Path, output_dir: Path, now: datetime, force: bool, state: State
+) -> RunResult:
+    run_date = now.strftime("%Y-%m-%d")
+    run_id = state.start_run(run_date)
+    pipeline = Pipeline(config)
+    started = time.monotonic()
+    failures: list[Failure] = []
+    skipped = 0
+
+    # Pass 1: what is new or changed, and which route it takes (the articles themselves are not
+    # kept, so memory does not grow with the size of the inbox).
+    todo: list[tuple[str, str, Path, str]] = []  # (route, source_file, path, sha256)
     for path in iter_input_files(input_dir):
         rel = path.relative_to(input_dir).as_posix()
+        fail = _Failer(state, failures, rel, pipeline.fingerprint(None), run_date)
+        try:
+            sha = file_sha256(path)
+        except ArticleError as exc:
+            fail("-", str(exc), retry=True)
+            continue
+        record = state.get(rel)
+        if not force and record and record.sha256 == sha and _unchanged(record, pipeline):
+            skipped += 1
+            continue
         try:
             article, route = pipeline.prepare(path, input_dir)
-            prepared.append((route, article))
+            todo.append((route, rel, path, sha))
         except ArticleError as exc:
-            _fail(failures, rel, str(exc))
+            fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
         except Exception as exc:  # a bug must not lose the other articles; it is logged in full
             log.exception("%s: unexpected error while reading", rel)
-            _fail(failures, rel, f"internal error while reading: {type(exc).__name__}: {exc}")
+            fail(sha, f"internal error while reading: {type(exc).__name__}: {exc}", retry=True)
     log.info(
-        "prepared %d article(s), %d failed, in %.1fs",
-        len(prepared),
-        len(failures),
-        time.monotonic() - started,
-    )
+        "%d new or changed article(s), %d unchanged, %d failed to read, in %.1fs",
+        len(todo), skipped, len(failures), time.monotonic() - started,
+    )  # fmt: skip
 
-    entries = []
-    taken: set[str] = set()
-    prepared.sort(key=lambda ra: (ra[0], ra[1].source_file))  # one model load per route
-    progress = _progress(len(prepared))
-    for _, article in prepared:
+    # Pass 2: grouped by route, so each model is loaded once.
+    processed = 0
+    progress = _progress(len(todo))
+    for _route, rel, path, sha in sorted(todo):
         t0 = time.monotonic()
+        fail = _Failer(state, failures, rel, pipeline.fingerprint(None), run_date)
         try:
+            article, _ = pipeline.prepare(path, input_dir)
             pipeline.process(article)
-            name = brief_filename(article, taken)
-            taken.add(name)
-            article.brief_path = briefs_dir / name
+            brief = "briefs/" + brief_filename(article, _taken_names(state, rel))
+            fingerprint = pipeline.fingerprint(article.language)
+            row = Record(rel, sha, "writing", fingerprint, run_date, language=article.language, brief=brief)
+            previous = state.get(rel)
+            state.put(row)  # committed before the file exists: a crash now leaves a findable brief
+            article.brief_path = output_dir / brief
             write_atomic(article.brief_path, render_brief(article))
-            entries.append(entry_for(article, output_dir))
-            log.info("%s → briefs/%s (%.1fs)", article.source_file, name, time.monotonic() - t0)
+            if previous and previous.brief and previous.brief != brief:
+                (output_dir / previous.brief).unlink(missing_ok=True)  # the old brief of a changed file
+            state.put(replace(row, status="done", entry=asdict(entry_for(article, output_dir))))
+            processed += 1
+            log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
         except ArticleError as exc:
-            _fail(failures, article.source_file, str(exc))
+            fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
         except Exception as exc:
-            log.exception("%s: unexpected error", article.source_file)
-            _fail(failures, article.source_file, f"internal error: {type(exc).__name__}: {exc}")
+            log.exception("%s: unexpected error", rel)
+            fail(sha, f"internal error: {type(exc).__name__}: {exc}", retry=True)
         finally:
             progress.update(1)
-            article.translation = None  # keep memory flat across a large inbox
     progress.close()
 
-    digest = build_digest(run_date, entries, failures, now)
+    # The day's digest covers every article processed on that date, across runs, so a second
+    # run on the same day adds to the digest instead of replacing it.
+    records = state.for_run_date(run_date)
+    entries = [_entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
+    listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
+    digest = build_digest(run_date, entries, listed, now)
     path = write_digest(digest, output_dir, config.digest)
+    state.finish_run(run_id, processed, skipped, len(failures))
     log.info(
-        "digest %s: %d brief(s), %d failure(s), %d model load(s), %.1fs",
-        path,
-        len(entries),
-        len(failures),
-        pipeline.store.loads,
-        time.monotonic() - started,
-    )
-    return RunResult(path, len(entries), failures, pipeline.store.loads)
+        "digest %s: %d processed, %d unchanged, %d failed, %d model load(s), %.1fs",
+        path, processed, skipped, len(failures), pipeline.store.loads, time.monotonic() - started,
+    )  # fmt: skip
+    return RunResult(path, processed, failures, pipeline.store.loads, skipped)
 
 
-def _fail(failures: list[Failure], source_file: str, reason: str) -> None:
-    log.error("%s: %s", source_file, reason)
-    failures.append(Failure(source_file, reason))
+def _unchanged(record: Record, pipeline: Pipeline) -> bool:
+    """Same bytes were already handled with the same models and settings (or failed for good)."""
+    if record.status == "done":
+        return record.fingerprint == pipeline.fingerprint(record.language)
+    if record.status == "failed":
+        return not record.retry and record.fingerprint == pipeline.fingerprint(None)
+    return False  # 'writing': the last run died while writing this brief
+
+
+def _taken_names(state: State, source_file: str) -> set[str]:
+    return {Path(r.brief).name for r in state.all() if r.brief and r.source_file != source_file}
+
+
+def _entry_from_json(data: dict) -> DigestEntry:
+    data = dict(data)
+    data["sort_key"] = (tuple(data["sort_key"][0]), data["sort_key"][1])
+    return DigestEntry(**data)
+
+
+@dataclass
+class _Failer:
+    """Records one file's failure: in the log, in this run's list, and in the state database."""
+
+    state: State
+    failures: list[Failure]
+    source_file: str
+    fingerprint: str
+    run_date: str
+
+    def __call__(self, sha: str, reason: str, retry: bool) -> None:
+        """retry: the cause may pass (a missing model, a bug); otherwise unchanged bytes are not retried."""
+        log.error("%s: %s", self.source_file, reason)
+        self.failures.append(Failure(self.source_file, reason))
+        row = Record(
+            self.source_file, sha, "failed", self.fingerprint, self.run_date, retry=retry, reason=reason
+        )
+        self.state.put(row)
+
+
+def file_sha256(path: Path) -> str:
+    """The file's identity for the state database (read in blocks: the file may be large)."""
+    h = hashlib.sha256()
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would block the whole run
+            raise IngestError("not a regular file (a FIFO, socket or device is never read)")
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
+    return h.hexdigest()
 
 
 def _progress(total: int):

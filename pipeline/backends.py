@@ -47,13 +47,7 @@ class TransformersBackend:
         import torch
 
         tok = loaded.tokenizer
-        kwargs: dict[str, object] = {"num_beams": decoding.num_beams, "max_new_tokens": max_new_tokens}
-        if decoding.no_repeat_ngram_size:
-            kwargs["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
-        if decoding.repetition_penalty > 1:
-            kwargs["repetition_penalty"] = decoding.repetition_penalty
-        if target_token:
-            kwargs["forced_bos_token_id"] = tok.convert_tokens_to_ids(target_token)
+        kwargs = generate_kwargs(tok, max_new_tokens, decoding, target_token)
         inputs = tok.pad({"input_ids": input_ids}, return_tensors="pt")
         inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
         with torch.inference_mode():
@@ -66,3 +60,17 @@ class TransformersBackend:
             cut = produced >= max_new_tokens and tok.eos_token_id not in seq[1:]
             results.append((text.strip(), cut))
         return results
+
+
+def generate_kwargs(
+    tokenizer, max_new_tokens: int, decoding: DecodingOptions, target_token: str | None
+) -> dict:
+    """The keyword arguments of `model.generate` for these settings."""
+    kwargs: dict[str, object] = {"num_beams": decoding.num_beams, "max_new_tokens": max_new_tokens}
+    if decoding.no_repeat_ngram_size:
+        kwargs["no_repeat_ngram_size"] = decoding.no_repeat_ngram_size
+    if decoding.repetition_penalty > 1:
+        kwargs["repetition_penalty"] = decoding.repetition_penalty
+    if target_token:
+        kwargs["forced_bos_token_id"] = tokenizer.convert_tokens_to_ids(target_token)
+    return kwargs

@@ -57,6 +57,13 @@ class Config(BaseModel):
                 raise ValueError(f"translate.routes.{lang}: no model named {name!r} under `models:`")
         if self.translate.default not in names:
             raise ValueError(f"translate.default: no model named {self.translate.default!r} under `models:`")
+        if self.translate.fallback and self.translate.fallback not in names:
+            raise ValueError(
+                f"translate.fallback: no model named {self.translate.fallback!r} under `models:`"
+            )
+        for lang in self.translate.checks.length_ratio_by_language:
+            if not is_known(lang):
+                raise ValueError(f"translate.checks.length_ratio_by_language: unknown language code {lang!r}")
         s = self.summarize
         if s.method == "abstractive" and s.model and s.model not in names:
             raise ValueError(f"summarize.model: no model named {s.model!r} under `models:`")

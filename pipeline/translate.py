@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.checks import CheckOptions, check_sentence
 from pipeline.errors import UnsupportedLanguageError
 from pipeline.languages import UNDETERMINED, flores_code, name_of
 from pipeline.segment import SegmentOptions, split_long, split_sentences
 
 if TYPE_CHECKING:
     from pipeline.article import Article
+    from pipeline.detect import LanguageDetector
     from pipeline.models import LoadedModel, ModelStore
 
 log = logging.getLogger("newsbrief.translate")
@@ -56,18 +58,34 @@ class TranslateOptions(BaseModel):
     Attributes:
         routes: language code → model name under `models:` (or `passthrough`).
         default: the model for every language without a route (NLLB covers 200 languages).
+        fallback: the model that retries a sentence whose output fails a check (none: no retry).
         batch_tokens: at most this many padded source tokens per batch.
         max_batch_sentences: at most this many sentences per batch.
         decoding: generation settings.
+        decoding_by_family: per model family (`nllb`, `marian`), settings that differ from `decoding`.
+        checks: the output checks (see pipeline/checks.py).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     routes: dict[str, str] = {"en": PASSTHROUGH}
     default: str = "nllb"
+    fallback: str | None = "nllb"
     batch_tokens: int = Field(2048, gt=0)
     max_batch_sentences: int = Field(32, gt=0)
     decoding: DecodingOptions = DecodingOptions()
+    decoding_by_family: dict[Literal["nllb", "marian"], dict[str, Any]] = {}
+    checks: CheckOptions = CheckOptions()
+
+    @model_validator(mode="after")
+    def _family_decoding_valid(self) -> TranslateOptions:
+        for family in self.decoding_by_family:
+            self.decoding_for(family)  # raises a ValidationError naming the bad field
+        return self
+
+    def decoding_for(self, family: str) -> DecodingOptions:
+        override = self.decoding_by_family.get(family)  # type: ignore[call-overload]
+        return DecodingOptions(**{**self.decoding.model_dump(), **override}) if override else self.decoding
 
 
 @dataclass
@@ -78,16 +96,22 @@ class SentencePair:
     source: str
     english: str
     lang: str
-    route: str  # model name, or "passthrough"
+    route: str  # the model whose output is kept, or "passthrough"
     flags: list[str] = field(default_factory=list)  # problems a reader must see: "cut at max_new_tokens"
     notes: list[str] = field(default_factory=list)  # handling, not problems: "split into 3 pieces…"
+    fallback_from: str | None = None  # the route whose output failed its checks, when a fallback was used
 
 
 @dataclass
 class Translation:
     pairs: list[SentencePair]
-    models: dict[str, dict[str, str]]  # language → {"route", "model", "revision"}
-    decoding: dict[str, object]
+    models: dict[str, dict[str, str]]  # language → {"route", "model", "revision"}; "fallback" when used
+    decoding: dict[str, dict[str, object]]  # language → the settings used
+
+    @property
+    def fallback_count(self) -> int:
+        """Sentences that were retried on the fallback route."""
+        return sum(1 for p in self.pairs if p.fallback_from or any(f.startswith("fallback") for f in p.notes))
 
     @property
     def title(self) -> str | None:
@@ -113,10 +137,17 @@ class Translation:
 class Translator:
     """Routes sentences to models from config.yaml and translates them in batches."""
 
-    def __init__(self, options: TranslateOptions, store: ModelStore, segment: SegmentOptions | None = None):
+    def __init__(
+        self,
+        options: TranslateOptions,
+        store: ModelStore,
+        segment: SegmentOptions | None = None,
+        english_detector: LanguageDetector | None = None,
+    ):
         self.options = options
         self.store = store
         self.segment = segment or SegmentOptions()
+        self.english_detector = english_detector  # the project's own detector judges "is it English?"
 
     def route_for(self, lang: str) -> str:
         """The model name (or `passthrough`) that translates `lang`, or UnsupportedLanguageError."""
@@ -153,21 +184,64 @@ class Translator:
         by_route: dict[tuple[str, str], list[int]] = {}
         for idx, (_, lang, _) in enumerate(units):
             by_route.setdefault((self.route_for(lang), lang), []).append(idx)
+        decoding: dict[str, dict[str, object]] = {}
         for (route, lang), indices in by_route.items():
             sources = [units[i][2] for i in indices]
             if route == PASSTHROUGH:
-                results = [(s, [], []) for s in sources]
+                results = [
+                    SentencePair(units[i][0], src, src, lang, PASSTHROUGH)
+                    for i, src in zip(indices, sources, strict=True)
+                ]
                 models[lang] = {"route": PASSTHROUGH, "model": PASSTHROUGH, "revision": "-"}
             else:
                 loaded = self.store.load(route)
-                results = self.translate_sentences(loaded, lang, sources)
                 models[lang] = {"route": route, "model": loaded.spec.id, "revision": loaded.revision}
-            for i, (english, flags, notes) in zip(indices, results, strict=True):
-                para, _, source = units[i]
-                pairs[i] = SentencePair(para, source, english, lang, route, flags, notes)
+                decoding[lang] = self.options.decoding_for(loaded.spec.family).model_dump()
+                results = [
+                    SentencePair(units[i][0], src, english, lang, route, flags, notes)
+                    for i, src, (english, flags, notes) in zip(
+                        indices, sources, self.translate_sentences(loaded, lang, sources), strict=True
+                    )
+                ]
+                fallback = self._check_and_fall_back(results, lang)
+                if fallback:
+                    models["fallback"] = fallback
+            for i, pair in zip(indices, results, strict=True):
+                pairs[i] = pair
         done = [p for p in pairs if p is not None]
         assert len(done) == len(units), "a sentence went missing"  # noqa: S101 - invariant, cheap
-        return Translation(done, models, self.options.decoding.model_dump())
+        return Translation(done, models, decoding)
+
+    def _check_and_fall_back(self, pairs: list[SentencePair], lang: str) -> dict[str, str] | None:
+        """Checks each output; retries failures on the fallback route; flags what still fails.
+
+        Returns the fallback model's provenance when it was used.
+        """
+        checks = self.options.checks
+        problems = [check_sentence(p.source, p.english, lang, checks, self.english_detector) for p in pairs]
+        failing = [k for k, found in enumerate(problems) if found]
+        fallback = self.options.fallback
+        used: dict[str, str] | None = None
+        if failing and fallback and fallback != pairs[0].route and self._can_route(fallback, lang):
+            loaded = self.store.load(fallback)
+            retried = self.translate_sentences(loaded, lang, [pairs[k].source for k in failing])
+            used = {"route": fallback, "model": loaded.spec.id, "revision": loaded.revision}
+            for k, (english, flags, notes) in zip(failing, retried, strict=True):
+                again = check_sentence(pairs[k].source, english, lang, checks, self.english_detector)
+                pairs[k].notes.append(f"fallback to {fallback}: {'; '.join(problems[k])}")
+                if len(again) < len(problems[k]):  # keep whichever output fails fewer checks
+                    p = pairs[k]
+                    pairs[k] = SentencePair(
+                        p.paragraph, p.source, english, lang, fallback, flags, p.notes + notes, p.route
+                    )
+                    problems[k] = again
+        for k in failing:
+            pairs[k].flags.extend(f"check: {problem}" for problem in problems[k])
+        return used
+
+    def _can_route(self, name: str, lang: str) -> bool:
+        spec = self.store.spec(name)
+        return spec.family != "nllb" or flores_code(lang) is not None
 
     def translate_sentences(
         self, loaded: LoadedModel, lang: str, sentences: list[str]
@@ -198,7 +272,7 @@ class Translator:
 
     def _generate(self, loaded: LoadedModel, texts: list[str]) -> list[tuple[str, bool]]:
         """Translates texts in length-sorted, token-bounded batches; returns (english, was_cut)."""
-        tok, dec = loaded.tokenizer, self.options.decoding
+        tok, dec = loaded.tokenizer, self.options.decoding_for(loaded.spec.family)
         encoded = [tok(t)["input_ids"] for t in texts]
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]), reverse=True)
         target = TARGET_FLORES if loaded.spec.family == "nllb" else None

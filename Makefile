@@ -7,7 +7,7 @@ TINY   := config.tiny.yaml
 # The CPU build of torch; an unpinned torch pulls several GB of CUDA wheels.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment lint format doctor clean
+.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-memory lint format doctor clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ bench-quick: setup
 
 bench-langid: setup
 	$(PY) -m bench.langid
+
+bench-memory: setup
+	$(PY) -m bench.memory
 
 bench-segment: setup
 	$(PY) -m bench.segment

@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,13 @@ def slugify(text: str, max_len: int = 60) -> str:
     return slug[:max_len].rstrip("-")
 
 
-def brief_filename(article: Article, taken: set[str]) -> str:
+def brief_filename(article: Article, is_taken: Callable[[str], bool]) -> str:
     """`<date>-<lang>-<slug>.md`, unique within the folder; only [a-z0-9-] from any input."""
     assert article.summary is not None  # noqa: S101
     date = str(article.date) if article.date else "undated"
     slug = slugify(article.summary.headline) or article.sha256[:8]
     name = f"{date}-{slugify(article.language) or 'und'}-{slug}.md"
-    if name in taken:  # two articles, one headline: the source file's name tells them apart
+    if is_taken(name):  # two articles, one headline: the source file's name tells them apart
         name = f"{name[:-3]}-{hashlib.sha256(article.source_file.encode()).hexdigest()[:8]}.md"
     return name
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.article import Article
 from pipeline.config import Config
-from pipeline.detect import LanguageDetector
+from pipeline.detect import Detection, LanguageDetector
 from pipeline.digest import DigestEntry, Failure, build_digest, entry_for, write_digest
 from pipeline.errors import ArticleError, ConfigError, IngestError, ModelMissingError
 from pipeline.ingest import iter_input_files, read_article
@@ -117,12 +117,16 @@ class Pipeline:
         except ArticleError:
             return "missing"
 
-    def prepare(self, path: Path, input_root: Path) -> tuple[Article, str]:
-        """Ingest and detect one file; returns the article and the route it will take."""
+    def prepare(
+        self, path: Path, input_root: Path, detection: Detection | None = None
+    ) -> tuple[Article, str]:
+        """Ingest and detect one file (unless its detection is known); returns it and its route."""
         article = read_article(path, input_root, self.config.ingest)
-        det = self.detector.detect(([article.title] if article.title else []) + article.paragraphs)
-        if article.title:  # the title's guess is not a paragraph of the body
-            det.paragraphs = det.paragraphs[1:]
+        det = detection
+        if det is None:
+            det = self.detector.detect(([article.title] if article.title else []) + article.paragraphs)
+            if article.title:  # the title's guess is not a paragraph of the body
+                det.paragraphs = det.paragraphs[1:]
         article.detection = det
         if det.best_guess == UNDETERMINED:
             raise ArticleError("no words in any language (only digits, symbols or punctuation?)")
@@ -192,7 +196,7 @@ def _run(
 
     # Pass 1: what is new or changed, and which route it takes (the articles themselves are not
     # kept, so memory does not grow with the size of the inbox).
-    todo: list[tuple[str, str, Path, str]] = []  # (route, source_file, path, sha256)
+    todo: list[tuple[str, str, Path, str, Detection]] = []  # (route, source_file, path, sha256, detection)
     for path in iter_input_files(input_dir):
         rel = path.relative_to(input_dir).as_posix()
         fail = _Failer(state, failures, rel, pipeline.fingerprint(None), run_date)
@@ -207,7 +211,8 @@ def _run(
             continue
         try:
             article, route = pipeline.prepare(path, input_dir)
-            todo.append((route, rel, path, sha))
+            assert article.detection is not None  # noqa: S101
+            todo.append((route, rel, path, sha, article.detection))
         except ArticleError as exc:
             fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
         except Exception as exc:  # a bug must not lose the other articles; it is logged in full
@@ -221,13 +226,16 @@ def _run(
     # Pass 2: grouped by route, so each model is loaded once.
     processed = 0
     progress = _progress(len(todo))
-    for _route, rel, path, sha in sorted(todo):
+    taken = {Path(r.brief).name: r.source_file for r in state.all() if r.brief}
+    for _route, rel, path, sha, detection in sorted(todo, key=lambda t: t[:2]):
         t0 = time.monotonic()
         fail = _Failer(state, failures, rel, pipeline.fingerprint(None), run_date)
         try:
-            article, _ = pipeline.prepare(path, input_dir)
+            article, _ = pipeline.prepare(path, input_dir, detection)
             pipeline.process(article)
-            brief = "briefs/" + brief_filename(article, _taken_names(state, rel))
+            name = brief_filename(article, lambda n, rel=rel: taken.get(n, rel) != rel)
+            taken[name] = rel
+            brief = f"briefs/{name}"
             fingerprint = pipeline.fingerprint(article.language)
             row = Record(rel, sha, "writing", fingerprint, run_date, language=article.language, brief=brief)
             previous = state.get(rel)
@@ -270,10 +278,6 @@ def _unchanged(record: Record, pipeline: Pipeline) -> bool:
     if record.status == "failed":
         return not record.retry and record.fingerprint == pipeline.fingerprint(None)
     return False  # 'writing': the last run died while writing this brief
-
-
-def _taken_names(state: State, source_file: str) -> set[str]:
-    return {Path(r.brief).name for r in state.all() if r.brief and r.source_file != source_file}
 
 
 def _entry_from_json(data: dict) -> DigestEntry:

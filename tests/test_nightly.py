@@ -42,7 +42,10 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     out = {}
     for p in sorted(folder.rglob("*")):
         if p.is_file() and not p.is_symlink():
-            out[str(p.relative_to(folder))] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            out[str(p.relative_to(folder))] = (
+                hashlib.sha256(p.read_bytes()).hexdigest(),
+                p.stat().st_mtime_ns,
+            )
     return out
 
 
@@ -66,7 +69,9 @@ def test_only_changed_files_and_changed_routes_are_reprocessed(tiny_config: Conf
     assert (result.processed, result.skipped) == (1, 4)
     # Route Lithuanian to NLLB instead of Marian: exactly the two Lithuanian articles are redone.
     routes = dict(tiny_config.translate.routes, lt="tiny-nllb")
-    config = tiny_config.model_copy(update={"translate": tiny_config.translate.model_copy(update={"routes": routes})})
+    config = tiny_config.model_copy(
+        update={"translate": tiny_config.translate.model_copy(update={"routes": routes})}
+    )
     result = run_digest(config)
     assert (result.processed, result.skipped) == (2, 3)
     assert run_digest(config, force=True).processed == 5
@@ -85,10 +90,13 @@ def test_a_second_run_exits_at_once_while_one_is_going(tiny_config: Config, tmp_
 
 def test_a_lock_left_by_a_dead_process_does_not_block(tiny_config: Config):
     out = tiny_config.output_dir
+    script = (
+        "import sys, time\nfrom pathlib import Path\nfrom pipeline.lock import run_lock\n"
+        "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(60)\n"
+    )
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from pipeline.lock import run_lock\nimport time\nwith run_lock(__import__('pathlib').Path({str(out)!r})):\n    print('held', flush=True); time.sleep(60)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-c", script, str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "held"
     holder.send_signal(signal.SIGKILL)
     holder.wait()
@@ -158,7 +166,9 @@ def test_every_kind_of_bad_input_is_handled_and_the_inbox_is_untouched(tiny_conf
     (inbox / "loop-a.txt").symlink_to(inbox / "loop-b.txt")
     (inbox / "loop-b.txt").symlink_to(inbox / "loop-a.txt")
     os.mkfifo(inbox / "pipe.txt")
-    (inbox / "evil\nname.txt").write_text("A short English note about the port and its new cranes.", encoding="utf-8")
+    (inbox / "evil\nname.txt").write_text(
+        "A short English note about the port and its new cranes.", encoding="utf-8"
+    )
     (inbox / "a..b.txt").write_text("Another short English note about the harbour.", encoding="utf-8")
     locked = inbox / "locked.txt"
     locked.write_text("Text nobody may read.", encoding="utf-8")
@@ -180,7 +190,9 @@ def test_every_kind_of_bad_input_is_handled_and_the_inbox_is_untouched(tiny_conf
     assert "not a regular file" in reasons["pipe.txt"]
     if os.geteuid() != 0:  # root reads anything; the permission case only exists for other users
         assert "cannot read" in reasons["locked.txt"]
-    processed = {r.source_file for r in State(tiny_config.output_dir / "state.db").all() if r.status == "done"}
+    processed = {
+        r.source_file for r in State(tiny_config.output_dir / "state.db").all() if r.status == "done"
+    }
     assert {"cp1251.txt", "utf16.txt", "bom.txt", "page.html", "evil\nname.txt", "a..b.txt"} <= processed
     assert snapshot(inbox) == before  # nothing in the input folder was modified, moved or deleted
     out = tiny_config.output_dir.resolve()
@@ -229,3 +241,16 @@ def _cleanup_permissions(tmp_path: Path):
 
 def test_shutil_is_available_for_fixtures():
     assert shutil.which(sys.executable) or Path(sys.executable).exists()
+
+
+def test_memory_does_not_grow_with_the_number_of_articles(tiny_models, record_property):
+    """A 1,000-article synthetic inbox through the tiny models, in a fresh process."""
+    from bench.memory import measure
+
+    r = measure(1000, sample_at=100)
+    for key in ("seconds", "peak_rss_mb", "rss_at_sample_mb", "rss_at_end_mb"):
+        record_property(key, r[key])
+    print(f"\n1000 articles: {r['seconds']} s, resident {r['rss_at_sample_mb']} MB after 100, "
+          f"{r['rss_at_end_mb']} MB after 1000, peak {r['peak_rss_mb']} MB")  # fmt: skip
+    assert r["briefs"] == 1000 and r["rc"] == 0
+    assert r["rss_at_end_mb"] - r["rss_at_sample_mb"] < 50, "memory grows with the number of articles"

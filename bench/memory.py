@@ -1,0 +1,124 @@
+"""Peak memory of a digest run against the number of articles (tiny models, synthetic inbox).
+
+`python -m bench.memory [N …]` generates an inbox of N short articles (mostly English, every
+tenth Lithuanian, from the test corpus), runs `newsbrief digest --config config.tiny.yaml` on it
+in a fresh process, and prints wall time and peak RSS. Memory must not grow with N: the run keeps
+one article in memory at a time (the digest keeps one short entry per article).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
+
+
+def make_inbox(folder: Path, n: int, seed: int = 1) -> None:
+    """n short dated articles: 4 sentences each, every tenth in Lithuanian."""
+    rnd = random.Random(seed)
+    english = [s for s in (CORPUS / "en.txt").read_text(encoding="utf-8").splitlines() if len(s) > 40]
+    lithuanian = [s for s in (CORPUS / "lt.txt").read_text(encoding="utf-8").splitlines() if len(s) > 40]
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        lines = rnd.sample(lithuanian if i % 10 == 0 else english, 4)
+        day = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        (folder / f"article-{i:05d}.txt").write_text(
+            f"date {day}\n" + "\n".join(lines) + "\n", encoding="utf-8"
+        )
+
+
+def tiny_config(workdir: Path) -> Path:
+    data = yaml.safe_load((ROOT / "config.tiny.yaml").read_text(encoding="utf-8"))
+    data["paths"] = {
+        "input": str(workdir / "inbox"),
+        "output": str(workdir / "out"),
+        "models": str(ROOT / "models"),
+    }
+    for spec in data["models"].values():
+        spec["path"] = str(ROOT / spec["path"])
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+RUNNER = """
+import json, resource, sys
+from pipeline import run
+from pipeline.cli import main
+
+def rss_mb():  # resident memory now (ru_maxrss only gives the peak)
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+
+samples = {}
+process = run.Pipeline.process
+def sampled(self, article):
+    out = process(self, article)
+    samples[len(samples) + 1] = rss_mb()
+    return out
+run.Pipeline.process = sampled
+rc = main(["digest", "--quiet", "--config", sys.argv[1]])
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"rc": rc, "peak_rss_mb": peak, "samples": samples}))
+"""
+
+
+def measure(n: int, sample_at: int = 100) -> dict:
+    """One digest over n synthetic articles in a fresh process: time, peak RSS, and the resident
+    memory after article `sample_at` and after the last one (flat means no growth)."""
+    with tempfile.TemporaryDirectory(prefix="newsbrief-memory-") as tmp:
+        workdir = Path(tmp)
+        make_inbox(workdir / "inbox", n)
+        config = tiny_config(workdir)
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-c", RUNNER, str(config)], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        seconds = time.monotonic() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"digest of {n} articles failed:\n{proc.stderr[-2000:]}")
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        briefs = len(list((workdir / "out" / "briefs").glob("*.md")))
+    samples = {int(k): v for k, v in result["samples"].items()}
+    return {
+        "articles": n,
+        "briefs": briefs,
+        "rc": result["rc"],
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(result["peak_rss_mb"], 1),
+        "rss_at_sample_mb": round(samples.get(min(sample_at, n), 0.0), 1),
+        "rss_at_end_mb": round(samples.get(n, 0.0), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000])
+    args = parser.parse_args(argv)
+    from tests.fixtures.tiny_models import build_all
+
+    build_all(ROOT / "models" / "tiny")
+    heads = ("articles", "briefs", "seconds", "s/article", "RSS@100 MB", "RSS@end MB", "peak MB")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(heads, (8, 7, 8, 10, 11, 11, 8), strict=True)))
+    for n in args.sizes:
+        r = measure(n)
+        print(
+            f"{n:>8} {r['briefs']:>7} {r['seconds']:>8} {r['seconds'] / n:>10.3f} "
+            f"{r['rss_at_sample_mb']:>11} {r['rss_at_end_mb']:>11} {r['peak_rss_mb']:>8}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,19 +1,24 @@
 """Language identification: which language an article (and each paragraph) is in, and how sure.
 
-Why this is more than a call to lingua: the label routes the article to a translation model, so a
-wrong label is a wrong translation, and lingua alone confuses close neighbours (Azerbaijani read as
-Turkish, Ukrainian as Kazakh, Czech as Slovak) and returns a rule-made 1.0 even when the letters
-say otherwise. Order of evidence:
+Why more than a call to lingua: the label routes the article to a translation model, so a wrong
+label is a wrong translation. lingua alone confuses close neighbours (Azerbaijani read as Turkish,
+Ukrainian as Kazakh, unaccented Czech as Slovak), and its whole-text rules return a flat 1.0 that
+the letters contradict. `python -m bench.langid` measures every change; the evidence, in order:
 
-1. A script that only one language writes (Georgian, Armenian, Greek, Hebrew, Hangul, kana, Thai...)
-   decides at once.
-2. lingua ranks the candidate languages (`DetectOptions.languages`, else all it knows).
-3. Letters adjust lingua's values as evidence, not as overrides: a letter outside a language's
-   alphabet (ə is not Turkish, ї is not Russian, ě is not Slovak) makes that language much less
-   likely; a Kazakh text with none of Kazakh's own letters is unlikely to be Kazakh.
-4. Where lingua's answer came from one of its hard rules and the letters contradict it, the text is
-   re-read word by word, which sidesteps that rule.
+1. A script that only one language writes (Georgian, Armenian, Greek, Hebrew, Hangul, kana,
+   Thai...) decides at once; a language whose script has no letter in the text is out.
+2. lingua reads the text as a whole and word by word among the candidate languages
+   (`DetectOptions.languages`, else every language it knows); the two readings are added as
+   log-probabilities. Where a whole-text rule contradicts the letters, only the words count.
+3. Linguistic facts adjust those scores as evidence, never as overrides: a letter outside a
+   language's alphabet (ə is not Turkish, ї not Russian, ě not Slovak), a text without Kazakh's
+   own letters, a function word a close neighbour uses and the language lacks (Czech "se" against
+   Slovak "sa"), a spelling the language never writes, a word ending a vowel-final language lacks.
+4. The winner's share of the combined probability is `Guess.confidence`; on the benchmark it
+   matches the observed accuracy (see the calibration line of `bench.langid`).
 
+Before reading, e-mail and web addresses are dropped, mojibake (UTF-8 read as cp1252/cp1250) is
+undone, and Latin/Cyrillic look-alike letters inside one word are written in the text's script.
 An article's label comes from its paragraphs weighted by length and confidence, so an English
 quotation cannot flip it. Below `min_confidence` the article is `und` (undetermined).
 """
@@ -57,6 +62,16 @@ SINGLE_LANGUAGE_SCRIPTS = {
     "KHMER": "km",
     "LAO": "lo",
     "ORIYA": "or",
+}
+
+# Scripts of the languages lingua knows beyond those in the alphabets below.
+_OTHER_SCRIPTS: dict[str, tuple[str, ...]] = {
+    "ja": ("CJK", "HIRAGANA", "KATAKANA"),
+    "zh": ("CJK",),
+    "ko": ("HANGUL", "CJK"),
+    "hi": ("DEVANAGARI",),
+    "mr": ("DEVANAGARI",),
+    "bn": ("BENGALI",),
 }
 
 _A_Z = "abcdefghijklmnopqrstuvwxyz"
@@ -112,7 +127,7 @@ _NATIVE: dict[str, str] = {
     "sw": _A_Z.replace("q", "").replace("x", ""),
     "tl": _A_Z + "ñ",
     "tn": _A_Z + "êôš",
-    "tr": "abcçdefgğhıijklmnoöprsştuüvyzâîû",
+    "tr": "abcçdefgğhıijklmnoöprsştuüvyzâîû",  # no q, w, x: Azerbaijani has q and x
     "ts": _A_Z,
     "vi": _A_Z.replace("f", "").replace("j", "").replace("w", "").replace("z", "") + _VIETNAMESE,
     "xh": _A_Z,
@@ -129,9 +144,9 @@ _NATIVE: dict[str, str] = {
     "kk": "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
     "mn": "абвгдеёжзийклмнопрстуфхцчшщъыьэюяөү",
     # Arabic script: Persian adds پ چ ژ گ and writes ک ی; Urdu adds ٹ ڈ ڑ ں ے and writes ہ ھ.
-    "ar": "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهويىٱ",
-    "fa": "ءآأؤئابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی",
-    "ur": "ءآأؤئابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھیے",
+    "ar": "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهويىٱـ",  # ـ: the joining stroke (tatweel)
+    "fa": "ءآأؤئابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیۀـ",
+    "ur": "ءآأؤئابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھیےۃـ",
 }
 _LOAN: dict[str, str] = {
     "az": "w",
@@ -163,7 +178,7 @@ _LOAN: dict[str, str] = {
     "sq": "w",
     "sv": "qwz",
     "sw": "qx",
-    "tr": "qwx",
+    "tr": "w",  # "web"; q and x stay foreign
     "vi": "fjwz",
     "ar": "پچژگکی",  # foreign names, Persian keyboards
     "fa": "ةيكإى",  # Arabic letter forms in quotations and on Arabic keyboards
@@ -172,11 +187,74 @@ _LOAN: dict[str, str] = {
 # Letters that only this language writes among its neighbours, with a cautious estimate of how
 # often they occur: a long text without any of them is unlikely to be in that language.
 _MARKERS: dict[str, tuple[str, float]] = {
-    # ә ғ қ ң ө ұ ү һ make up about a tenth of Kazakh letters (Kazakh text without them is rare).
+    # ә ғ қ ң ө ұ ү һ make up about a tenth of Kazakh letters; counted as 6 % to stay cautious.
     "kk": ("әғқңөұүһ", 0.06),
     # ٹ ڈ ڑ ں ے ہ ھ: Urdu's own letters, in almost every Urdu word group (ہے، کے، میں).
     "ur": ("ٹڈڑںےہھ", 0.06),
 }
+
+# Frequent words that a language does not have although a close neighbour uses them all the time
+# (Czech "se", "jsou", "podle" are Slovak "sa", "sú", "podľa"; Bulgarian "че", "ще", "това" are not
+# Macedonian or Russian; Spanish "el", "los", "muy" are not Portuguese). Each occurrence counts
+# against the language; the lists stay with function words, which every text of some length has.
+_NOT_WORDS: dict[str, str] = {
+    "cs": "sa som sme ste sú su pre podľa podla ako alebo bol bola bolo boli ktorý ktory ktorá ktora "
+    "ktoré ktore ktorí ktori keď ked tiež tiez aj vo zo medzi nie môže moze ich len iba teda ešte "
+    "este cez preto pretože pretoze",
+    "sk": "se jsem jsi jsme jste jsou pro podle jako byl byla bylo byli byly který ktery která ktera "
+    "které ktere kteří kteri když kdyz již jiz ve mezi není neni může muze jejich jenž jenz pouze "
+    "tedy dle což coz protože protoze ještě jeste přes pres proto",
+    "es": "não nao em um uma com ao à é seu sua seus suas muito também você "
+    "foi são isso isto essa esse nas num numa mais já até quando onde ele ela eles elas eu sem "
+    "há pode ainda depois então",
+    "pt": "el los las del y un una es muy pero también tambien hay al su sus con más hasta "
+    "cuando ya sin son fue ha han le les lo ella ellos yo esto eso ese mucho poco",  # "lo": not "fazê-lo"
+    "bg": "од дека со сум ова тоа оваа овој како уште сите што "  # Macedonian
+    "что он они его к для так только уже также если когда "  # Russian
+    "је су који које као био још "  # Serbian
+    "з але якщо це від який яка які його вона вони він або щоб",  # Ukrainian and Belarusian
+    "mk": "от че са ще това който която което които със във съм след както като още този тази "
+    "всички между "  # Bulgarian
+    "је су у који које као био још "  # Serbian
+    "з але якщо це від який яка які його вона вони він або щоб",  # Ukrainian and Belarusian
+    "sr": "е дека кое кои сум тоа оваа овој уште сите "  # Macedonian ("е": Serbian writes "је")
+    "от че това след както като още този тази всички "  # Bulgarian
+    "з але якщо це від який яка які його вона вони він або щоб",  # Ukrainian and Belarusian
+    "ru": "че са ще това се е като който която което които след във със си му го ги й ние вие "
+    "беше още ако когато където "  # Bulgarian
+    "і що як це від який яка які був була було були його вона вони він але або щоб ще з де якщо",  # Ukrainian
+    "uk": "что как она оно они его или если уже только также когда после и с к от из нет",
+    "be": "он она оно они его что как только уже если когда после также",  # Russian
+    "tr": "üçün deyil",
+    "az": "için değil ile gibi çok ve kadar ama ne",
+}
+_NOT_WORD = 3.0  # each such word multiplies the language's probability by about 1/20
+_MAX_NOT_WORDS = 4
+# Spellings a language never uses in native words: Spanish doubles no s and ends no word in m;
+# Portuguese writes no ll and ends no word in d or in -ción (it writes -ção).
+_NOT_SPELLINGS: dict[str, re.Pattern[str]] = {
+    "es": re.compile(r"ss|m\b"),
+    "pt": re.compile(r"ll|d\b|ci[oó]n(?:es)?\b"),
+}
+_NOT_SPELLING = 1.5
+# Languages whose native words end in a vowel (Bantu languages, Maori, Yoruba), with the few
+# word endings and function words that do not: "Kur tur net" is not Shona, "actividades" not Italian.
+_ITALIAN_CLOSED = "il in con per non un del al nel dal col sul bel gran quel buon nessun alcun qual ed ad od"
+_OPEN_ENDINGS: dict[str, tuple[str, frozenset[str]]] = {
+    "it": ("", frozenset(_ITALIAN_CLOSED.split())),
+    "sn": ("", frozenset()),
+    "zu": ("", frozenset()),
+    "xh": ("", frozenset()),
+    "sw": ("", frozenset()),
+    "lg": ("", frozenset()),
+    "mi": ("", frozenset()),
+    "ts": ("", frozenset()),
+    "yo": ("n", frozenset()),
+    "st": ("ng", frozenset()),
+    "tn": ("ng", frozenset()),
+}
+_VOWELS = frozenset("aeiouyàáâãäåèéêëìíîïòóôõöùúûüýāēīōūẹọ")
+_CLOSED_WORD = 1.5
 
 # Evidence weights (natural log). A letter outside a language's alphabet multiplies its
 # probability by about 1/100; a loan letter by about 1/3.
@@ -189,9 +267,20 @@ _WORD_FLOOR = 1e-3
 _RULE_MADE = 0.99999  # lingua's top value at or above this came from one of its rules
 # How much lingua's whole-text reading counts next to the sum of its word-by-word readings.
 _WHOLE_WEIGHT = 0.3
-_WORD_CACHE_SIZE = 200_000
+_WORD_CACHE_SIZE = 100_000
+_NAME_WEIGHT = 0.5  # a capitalised word after the first counts half: it may be a name
+_MAX_CHARS = 5000  # letters beyond this add nothing to the decision, only time
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Words may hold apostrophes and hyphens (Ukrainian п'ять, Portuguese fazê-lo).
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+# Addresses are not language: e-mail, URLs and file paths are dropped before reading.
+_ADDRESS = re.compile(r"\S+@\S+\.\w+|\b(?:https?://|www\.)\S+|\S*/\S*/\S*")
+# Letters that look alike in Latin and Cyrillic; web text mixes them inside one word. Toward
+# Cyrillic, i and j stand for і and ј; s and h stay (they would become Macedonian ѕ, Kazakh һ).
+_TO_LATIN = str.maketrans("аеорсухіјѕәһАВЕКМНОРСТХІЈЅӘҺ", "aeopcyxijsəhABEKMHOPCTXIJSƏH")
+_TO_CYRILLIC = str.maketrans("aeopcyxijABEKMHOPCTXIJ", "аеорсухіјАВЕКМНОРСТХІЈ")
+# UTF-8 read as a Windows code page ("Ăşnora" for "února", "sÃ¤Ã¤stÃ¶" for "säästö").
+_MOJIBAKE_CODECS = ("cp1252", "cp1250")
 
 
 class DetectOptions(BaseModel):
@@ -199,7 +288,9 @@ class DetectOptions(BaseModel):
 
     Attributes:
         languages: the candidate languages a deployment expects; empty means every language
-            the detector knows. A smaller set is both faster and more accurate.
+            the detector knows. A smaller set is both faster and more accurate (on the benchmark:
+            see `python -m bench.langid`). A script that only one language writes still names
+            that language when it is not a candidate: a Georgian text is never "Bulgarian".
         min_confidence: below this the article is `und` (undetermined).
         undetermined: `best_guess` routes an undetermined article by its best guess with a
             warning in the brief; `fail` fails it.
@@ -250,13 +341,16 @@ class Detection:
 
 
 @dataclass
-class _Letters:
-    """What the letters of one text say, computed once per text."""
+class _Text:
+    """What one text's letters and words say, computed once per text."""
 
+    text: str  # the text as read: addresses dropped, mojibake and look-alike letters repaired
     letters: list[str]  # lower-case letters, in order
     scripts: Counter[str]  # letters per script
     common: frozenset[str]  # letters of lower-case (and all-capitals) words
     names: frozenset[str]  # letters seen only in capitalised words, which are often names
+    words: list[str]  # lower-case words, in order
+    weights: list[float]  # how much each word counts: capitalised words inside a text are often names
 
     @property
     def script(self) -> str:
@@ -275,23 +369,26 @@ class LanguageDetector:
 
     @cached_property
     def _lingua(self):
-        from lingua import LanguageDetectorBuilder
+        from lingua import Language, LanguageDetectorBuilder
 
-        langs = [_lingua_language(code) for code in self.options.languages]
-        langs = [lang for lang in langs if lang is not None]
+        if not self.options.languages:
+            return LanguageDetectorBuilder.from_all_languages().build()
+        langs = []
         for code in self.options.languages:
-            if _lingua_language(code) is None:
+            lang = _lingua_language(code)
+            if lang is None:
                 log.debug("lingua has no model for %s; script rules only", code)
-        if self.options.languages and len(langs) >= 2:
-            return LanguageDetectorBuilder.from_languages(*langs).build()
-        if self.options.languages and len(langs) == 1:
-            return None  # one candidate: nothing for lingua to decide
-        return LanguageDetectorBuilder.from_all_languages().build()
-
-    @cached_property
-    def _only_candidate(self) -> str | None:
-        known = [c for c in self.options.languages if _lingua_language(c) is not None]
-        return known[0] if len(known) == 1 else None
+            else:
+                langs.append(lang)
+        if not langs:
+            return LanguageDetectorBuilder.from_all_languages().build()
+        if len(langs) == 1 and langs[0] != Language.ENGLISH:
+            # One candidate leaves lingua nothing to compare; English, the language of quotations
+            # and boilerplate in any news text, lets it still say "not this language".
+            langs.append(Language.ENGLISH)
+        if len(langs) == 1:
+            return None
+        return LanguageDetectorBuilder.from_languages(*langs).build()
 
     def guess(self, text: str) -> Guess:
         """The language of one piece of text (a sentence or a paragraph)."""
@@ -299,40 +396,37 @@ class LanguageDetector:
 
     def guess_many(self, texts: Sequence[str]) -> list[Guess]:
         """`guess` for many texts at once; lingua scores them in parallel."""
-        results: list[Guess | None] = [None] * len(texts)
+        results: list[Guess] = [Guess(UNDETERMINED, 0.0)] * len(texts)
+        facts = [_read(t) for t in texts]
         pending: list[int] = []
-        letters = [_letters(t) for t in texts]
-        for i, lt in enumerate(letters):
-            if not lt.letters:
-                results[i] = Guess(UNDETERMINED, 0.0)
-                continue
-            by_script = self._by_script(lt)
+        for i, text in enumerate(facts):
+            if not text.letters:
+                continue  # digits and punctuation: undetermined
+            by_script = self._by_script(text)
             if by_script is not None:
                 results[i] = by_script
-            elif self._lingua is None:
-                only = self._only_candidate
-                results[i] = Guess(only, 1.0) if only else Guess(UNDETERMINED, 0.0)
+            elif self._lingua is None:  # English is the only candidate
+                if text.scripts["LATIN"]:
+                    results[i] = Guess("en", 1.0)
             else:
                 pending.append(i)
-        if pending:
-            pending_texts = [texts[i] for i in pending]
-            values = self._lingua.compute_language_confidence_values_in_parallel(pending_texts)
-            by_words = self._word_scores(pending_texts)
-            for i, vals, words in zip(pending, values, by_words, strict=True):
-                whole = {_code(v.language): v.value for v in vals}
-                if not whole and not words:
-                    results[i] = Guess(UNDETERMINED, 0.0)
-                    continue
-                # lingua's rules sometimes hand a whole text to one language (Ukrainian to Kazakh)
-                # that its letters rule out; then only the word-by-word reading counts.
-                weight = 0.0 if _rule_contradicted(whole, letters[i]) else _WHOLE_WEIGHT
-                langs = whole.keys() | words.keys()
-                base = {
-                    lang: weight * math.log(max(whole.get(lang, 0.0), _FLOOR)) + words.get(lang, 0.0)
-                    for lang in langs
-                }
-                results[i] = _decide(base, letters[i])
-        return [g if g is not None else Guess(UNDETERMINED, 0.0) for g in results]
+        if not pending:
+            return results
+        values = self._lingua_values([facts[i].text for i in pending])
+        by_words = self._word_scores([facts[i] for i in pending])
+        for i, vals, words in zip(pending, values, by_words, strict=True):
+            whole = {_code(v.language): v.value for v in vals}
+            if not whole and not words:
+                continue
+            # lingua's rules sometimes hand a whole text to one language (Ukrainian to Kazakh)
+            # that its letters rule out; then only the word-by-word reading counts.
+            weight = 0.0 if whole and _rule_contradicted(whole, facts[i]) else _WHOLE_WEIGHT
+            base = {
+                lang: weight * math.log(max(whole.get(lang, 0.0), _FLOOR)) + words.get(lang, 0.0)
+                for lang in whole.keys() | words.keys()
+            }
+            results[i] = _decide(base, facts[i])
+        return results
 
     def detect(self, paragraphs: list[str]) -> Detection:
         """The article's language from its paragraphs (length-weighted), plus per-paragraph labels."""
@@ -344,12 +438,14 @@ class LanguageDetector:
         if not weights:
             return Detection(UNDETERMINED, 0.0, UNDETERMINED, [Guess(UNDETERMINED, 0.0) for _ in paragraphs])
         best, _ = weights.most_common(1)[0]
-        # Confidence: the detector's own confidence on the paragraphs it labelled `best`,
-        # scaled by the share of the text they make up.
-        total_len = sum(len(p) for p, g in zip(paragraphs, guesses, strict=True) if g.lang != UNDETERMINED)
-        best_len = sum(len(p) for p, g in zip(paragraphs, guesses, strict=True) if g.lang == best)
-        own = [g.confidence for g in guesses if g.lang == best]
-        confidence = round((sum(own) / len(own)) * (best_len / total_len), 4)
+        # Confidence: the detector's own confidence on the paragraphs it labelled `best` (weighted
+        # by length, so that a short title does not drag it down), scaled by the share of the text
+        # they make up: an article half in English and half in Lithuanian is no sure Lithuanian.
+        sized = [(len(p), g) for p, g in zip(paragraphs, guesses, strict=True) if g.lang != UNDETERMINED]
+        total_len = sum(n for n, _ in sized)
+        best_len = sum(n for n, g in sized if g.lang == best)
+        own = sum(n * g.confidence for n, g in sized if g.lang == best) / max(1, best_len)
+        confidence = round(own * best_len / max(1, total_len), 4)
         labels = []
         for p, g in zip(paragraphs, guesses, strict=True):
             switch = (
@@ -361,92 +457,143 @@ class LanguageDetector:
         lang = best if confidence >= self.options.min_confidence else UNDETERMINED
         return Detection(lang, confidence, best, labels)
 
-    def _by_script(self, lt: _Letters) -> Guess | None:
+    def _by_script(self, text: _Text) -> Guess | None:
         """A decision from the script alone, or None when the script is shared."""
         # Any kana means Japanese (Chinese never writes kana); Hangul means Korean.
-        kana = lt.scripts["HIRAGANA"] + lt.scripts["KATAKANA"]
-        if kana and kana + lt.scripts["CJK"] >= 0.5 * len(lt.letters):
+        kana = text.scripts["HIRAGANA"] + text.scripts["KATAKANA"]
+        if kana and kana + text.scripts["CJK"] >= 0.5 * len(text.letters):
             return Guess("ja", 1.0)
-        script = lt.script
+        script = text.script
         lang = SINGLE_LANGUAGE_SCRIPTS.get(script)
         if lang is None:
             return None
         if self.options.languages and lang not in self.options.languages:
             log.debug("%s script, but %s is not a candidate language", script.title(), lang)
         # The share of letters in that script: a Georgian text is Georgian, a mixed one less surely.
-        share = lt.scripts[script] / len(lt.letters)
+        share = text.scripts[script] / len(text.letters)
         return Guess(lang, round(min(1.0, share / 0.9), 4))
 
-    def _word_scores(self, texts: list[str]) -> list[dict[str, float]]:
+    def _word_scores(self, texts: list[_Text]) -> list[dict[str, float]]:
         """Log-scores per language summed over each text's words (naive Bayes over words).
 
         Measured on the benchmark, this reading beats lingua's whole-text one on short texts and
-        is immune to its whole-text rules; the two together beat either.
+        is immune to its whole-text rules; the two together beat either. Scores are kept relative
+        to the floor, which every language gets for a word lingua gives it no chance on, so that
+        a word stores only the few languages it speaks for.
         """
-        words_per_text = [[w.lower() for w in _WORD.findall(t)] for t in texts]
         cache = self._word_cache
-        missing = list({w for words in words_per_text for w in words if w not in cache})
+        missing = list({w for text in texts for w in text.words if w not in cache})
         if missing:
             if len(cache) + len(missing) > _WORD_CACHE_SIZE:
                 cache.clear()  # a run sees a bounded vocabulary; start over rather than track age
-            values = self._lingua.compute_language_confidence_values_in_parallel(missing)
-            for word, vals in zip(missing, values, strict=True):
-                cache[word] = {_code(v.language): math.log(max(v.value, _WORD_FLOOR)) for v in vals}
+            floor = math.log(_WORD_FLOOR)
+            for word, vals in zip(missing, self._lingua_values(missing), strict=True):
+                cache[word] = {
+                    _code(v.language): math.log(v.value) - floor for v in vals if v.value > _WORD_FLOOR
+                }
         out: list[dict[str, float]] = []
-        for words in words_per_text:
+        for text in texts:
             total: dict[str, float] = {}
-            for w in words:
-                for lang, score in cache.get(w, {}).items():
-                    total[lang] = total.get(lang, 0.0) + score
+            for word, weight in zip(text.words, text.weights, strict=True):
+                for lang, score in cache.get(word, {}).items():
+                    total[lang] = total.get(lang, 0.0) + weight * score
             out.append(total)
         return out
+
+    def _lingua_values(self, texts: list[str]) -> list:
+        # One text (a translation check, a title) does not need lingua's thread pool.
+        if len(texts) == 1:
+            return [self._lingua.compute_language_confidence_values(texts[0])]
+        return self._lingua.compute_language_confidence_values_in_parallel(texts)
 
     @cached_property
     def _word_cache(self) -> dict[str, dict[str, float]]:
         return {}
 
 
-def _decide(base: dict[str, float], lt: _Letters) -> Guess:
-    """Combine lingua's log-scores with the letter evidence; the winner and its probability."""
-    scores = {lang: s + _letter_evidence(lang, lt) for lang, s in base.items()}
+def _decide(base: dict[str, float], text: _Text) -> Guess:
+    """Combine lingua's log-scores with the letter and word evidence; the winner and its probability."""
+    # A language whose script has no letter in the text is out (no Georgian letter: not Georgian).
+    scores = {
+        lang: score + _evidence(lang, text)
+        for lang, score in base.items()
+        if not _scripts_of_language(lang) or _scripts_of_language(lang) & text.scripts.keys()
+    }
+    if not scores:
+        return Guess(UNDETERMINED, 0.0)
     best = max(scores, key=scores.__getitem__)
     top = scores[best]
-    z = sum(math.exp(s - top) for s in scores.values())
+    z = sum(math.exp(score - top) for score in scores.values())
     return Guess(best, round(1.0 / z, 4))
 
 
-def _rule_contradicted(probs: dict[str, float], lt: _Letters) -> bool:
+def _rule_contradicted(probs: dict[str, float], text: _Text) -> bool:
     best = max(probs, key=probs.__getitem__)
-    return probs[best] >= _RULE_MADE and _letter_evidence(best, lt) <= -1.0
+    return probs[best] >= _RULE_MADE and _evidence(best, text) <= -1.0
 
 
-def _letter_evidence(lang: str, lt: _Letters) -> float:
-    """Log-likelihood adjustment for `lang` from the letters (0 when they say nothing)."""
+def _evidence(lang: str, text: _Text) -> float:
+    """Log-likelihood adjustment for `lang` from letters, spellings and function words (0: no view)."""
+    score = 0.0
     native = _native(lang)
-    if native is None:
-        return 0.0
-    script = _alphabet_script(lang)
-    loans = _loan(lang)
-    foreign = loan = 0
-    for ch in lt.common:
-        if ch in native or _script_of(ch) != script:
-            continue
-        if ch in loans:
-            loan += 1
-        else:
-            foreign += 1
-    # Letters only in capitalised words weigh as loans: "Zaldívar" in a Finnish text is a name.
-    loan += sum(1 for ch in lt.names if ch not in native and _script_of(ch) == script)
-    score = -_FOREIGN_LETTER * min(foreign, _MAX_LETTERS_COUNTED) - _LOAN_LETTER * min(
-        loan, _MAX_LETTERS_COUNTED
-    )
-    marker = _MARKERS.get(lang)
-    if marker is not None:
-        own, rate = marker
-        if not any(ch in own for ch in lt.common | lt.names):
-            n = lt.scripts[script]
-            score += n * math.log1p(-rate)
+    if native is not None:
+        script = _alphabet_script(lang)
+        loans = _loan(lang)
+        foreign = sum(
+            1 for ch in text.common if ch not in native and ch not in loans and _script_of(ch) == script
+        )
+        loan = sum(1 for ch in text.common if ch in loans)
+        # Letters only in capitalised words weigh as loans: "Zaldívar" in a Finnish text is a name.
+        loan += sum(
+            1 for ch in text.names if ch not in native and ch not in loans and _script_of(ch) == script
+        )
+        score -= _FOREIGN_LETTER * min(foreign, _MAX_LETTERS_COUNTED)
+        score -= _LOAN_LETTER * min(loan, _MAX_LETTERS_COUNTED)
+        marker = _MARKERS.get(lang)
+        if marker is not None and not (text.common | text.names) & frozenset(marker[0]):
+            score += text.scripts[script] * math.log1p(-marker[1])
+    not_words = _not_words(lang)
+    if not_words:
+        hits = sum(1 for w in text.words if w in not_words)
+        score -= _NOT_WORD * min(hits, _MAX_NOT_WORDS)
+    open_endings = _OPEN_ENDINGS.get(lang)
+    if open_endings is not None:
+        ending, exceptions = open_endings
+        closed = sum(
+            1
+            for w, weight in zip(text.words, text.weights, strict=True)
+            if weight == 1.0
+            and len(w) >= 2
+            and w[-1].isascii()
+            and w[-1] not in _VOWELS
+            and w not in exceptions
+            and not (ending and w.endswith(ending))
+        )
+        score -= _CLOSED_WORD * min(closed, _MAX_NOT_WORDS)
+    spelling = _NOT_SPELLINGS.get(lang)
+    if spelling is not None:
+        hits = sum(
+            len(spelling.findall(w))
+            for w, weight in zip(text.words, text.weights, strict=True)
+            if weight == 1.0
+        )
+        score -= _NOT_SPELLING * min(hits, _MAX_NOT_WORDS)
     return score
+
+
+@cache
+def _scripts_of_language(lang: str) -> frozenset[str]:
+    """The scripts `lang` is written in, where we know them (empty: unknown, no constraint)."""
+    scripts = {script for script, code in SINGLE_LANGUAGE_SCRIPTS.items() if code == lang}
+    if lang in _NATIVE:
+        scripts.add(_alphabet_script(lang))
+    scripts.update(_OTHER_SCRIPTS.get(lang, ()))
+    return frozenset(scripts)
+
+
+@cache
+def _not_words(lang: str) -> frozenset[str]:
+    return frozenset(_NOT_WORDS.get(lang, "").split())
 
 
 @cache
@@ -473,18 +620,59 @@ def _script_of(ch: str) -> str:
         return ""
 
 
-def _letters(text: str) -> _Letters:
-    text = unicodedata.normalize("NFC", text[:5000])
+def _read(raw: str) -> _Text:
+    text = _repair(unicodedata.normalize("NFC", _ADDRESS.sub(" ", raw[:_MAX_CHARS])))
     letters = [ch for ch in text.lower() if ch.isalpha()]
     scripts = Counter(_script_of(ch) for ch in letters)
     common: set[str] = set()
     capitalised: set[str] = set()
-    for word in _WORD.findall(text):
-        # A capitalised word (not all capitals) may be a name, and names keep a foreign spelling.
-        (capitalised if word[0].isupper() and not word.isupper() else common).update(word.lower())
-    common.discard("'")
-    common.discard("’")
-    return _Letters(letters, scripts, frozenset(common), frozenset(capitalised - common))
+    words: list[str] = []
+    weights: list[float] = []
+    for k, word in enumerate(_WORD.findall(text)):
+        # A capitalised word (not all capitals) may be a name, and names keep their own spelling
+        # and say little about the language around them ("Deniz" in an Azerbaijani sentence).
+        name = word[0].isupper() and not word.isupper()
+        (capitalised if name else common).update(ch for ch in word.lower() if ch.isalpha())
+        words.append(word.lower())
+        weights.append(_NAME_WEIGHT if name and k > 0 else 1.0)
+    return _Text(text, letters, scripts, frozenset(common), frozenset(capitalised - common), words, weights)
+
+
+def _repair(text: str) -> str:
+    """Undo two kinds of damage that hide a text's language: mojibake and mixed look-alike letters."""
+    if not text.isascii():
+        text = " ".join(_unmojibake(token) for token in text.split(" "))
+    latin = cyrillic = 0
+    for ch in text:
+        if ch.isalpha():
+            script = _script_of(ch)
+            latin += script == "LATIN"
+            cyrillic += script == "CYRILLIC"
+    if latin and cyrillic:
+        # In a word that mixes both scripts, write the look-alike letters in the text's main
+        # script ("Bеlә" with Cyrillic е and ә is Azerbaijani "Belə"); whole words stay as they are.
+        table = _TO_LATIN if latin >= cyrillic else _TO_CYRILLIC
+        text = " ".join(_unmix(token, table) for token in text.split(" "))
+    return text
+
+
+def _unmix(token: str, table: dict[int, str]) -> str:
+    scripts = {_script_of(ch) for ch in token if ch.isalpha()}
+    return token.translate(table) if {"LATIN", "CYRILLIC"} <= scripts else token
+
+
+def _unmojibake(token: str) -> str:
+    if token.isascii():
+        return token
+    for codec in _MOJIBAKE_CODECS:
+        try:
+            fixed = token.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+        # Real text almost never encodes to valid multi-byte UTF-8 by chance.
+        if fixed != token:
+            return fixed
+    return token
 
 
 @cache

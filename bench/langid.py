@@ -1,0 +1,285 @@
+"""Language-identification benchmark: how often `pipeline.detect` names the right language.
+
+Why: the detector routes every article to a translation model, so a wrong label is a wrong
+translation. This scores the detector as the pipeline builds it (default options: every language)
+and as a deployment would build it (`DetectOptions(languages=...)` with the 29 benchmark
+languages, the "candidate set"), on three sets:
+
+- `langid/sentences/<iso>.txt`: one sentence per line (the file name is the gold label);
+- `langid/pairs/<iso>.txt`: two words per line, the hard case for short titles and captions;
+- `segmentation/<iso>.txt`: Universal Dependencies gold sentences (ka az lt bg), an independent
+  check, since lingua was trained and tuned on text like the first two sets.
+
+Run `python -m bench.langid` (or `make bench-langid`). The data lives in ../shared/eval next to
+the repository; `--data DIR` points elsewhere. Without data it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "eval"
+
+# The 29 languages of the langid set (see langid/SOURCES.md), the deployment candidate set.
+BENCH_LANGUAGES = (
+    "ka az lt bg ru uk mk sr be kk tr lv et fi pl cs sk hy en de fr es it pt ar fa zh ja ko".split()
+)
+
+# Reference accuracies (%) from langid/SOURCES.md: sentences, pairs, UD sentences.
+REFERENCE: dict[str, tuple[float, float, float]] = {
+    "langdetect 1.0.9": (78.0, 63.9, 54.8),
+    "lingua 2.1.1, all 75 languages": (99.1, 93.7, 96.0),
+    "lingua 2.1.1, the 29 languages": (99.2, 95.2, 96.7),
+}
+# Targets (%) from the issue.
+TARGETS = {"sentences": 99.5, "pairs": 96.0, "ud": 98.0}
+TARGET_UD_AZ = 95.0
+TARGET_PER_LANGUAGE_SENTENCES = 97.0
+
+SET_NAMES = ("sentences", "pairs", "ud")
+
+
+@dataclass
+class Sample:
+    gold: str
+    text: str
+
+
+@dataclass
+class SetResult:
+    name: str
+    correct: Counter[str] = field(default_factory=Counter)
+    total: Counter[str] = field(default_factory=Counter)
+    confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    seconds: float = 0.0
+    scored: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, correct) per text
+
+    def accuracy(self, lang: str | None = None) -> float:
+        if lang is None:
+            n = sum(self.total.values())
+            return 100.0 * sum(self.correct.values()) / n if n else float("nan")
+        return 100.0 * self.correct[lang] / self.total[lang] if self.total[lang] else float("nan")
+
+    @property
+    def size(self) -> int:
+        return sum(self.total.values())
+
+    def calibration_error(self, bins: int = 10) -> float:
+        """Expected calibration error (%): how far confidence is from accuracy, weighted by bin size."""
+        buckets: dict[int, list[tuple[float, bool]]] = {}
+        for conf, ok in self.scored:
+            buckets.setdefault(min(bins - 1, int(conf * bins)), []).append((conf, ok))
+        gap = sum(abs(sum(c for c, _ in b) - sum(ok for _, ok in b)) for b in buckets.values())
+        return 100.0 * gap / max(1, len(self.scored))
+
+    def sure(self, threshold: float) -> tuple[float, float]:
+        """Share of texts guessed at or above `threshold`, and accuracy on them (%)."""
+        kept = [ok for conf, ok in self.scored if conf >= threshold]
+        share = 100.0 * len(kept) / max(1, len(self.scored))
+        return share, 100.0 * sum(kept) / max(1, len(kept))
+
+
+def resolve_data(data: Path) -> tuple[Path | None, Path | None]:
+    """The langid and segmentation folders under `data`, or None where absent.
+
+    `data` may be the eval folder (holding langid/ and segmentation/) or either folder itself.
+    """
+    langid = seg = None
+    if (data / "sentences").is_dir():
+        langid = data
+    elif (data / "langid" / "sentences").is_dir():
+        langid = data / "langid"
+    if (data / "segmentation").is_dir():
+        seg = data / "segmentation"
+    elif data.name == "segmentation" and data.is_dir():
+        seg = data
+    return langid, seg
+
+
+def _read_lines(path: Path) -> list[str]:
+    # Blank lines separate blocks in the UD files; they are not samples.
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_sets(langid: Path | None, seg: Path | None) -> dict[str, list[Sample]]:
+    sets: dict[str, list[Sample]] = {}
+    if langid is not None:
+        for name in ("sentences", "pairs"):
+            folder = langid / name
+            if folder.is_dir():
+                sets[name] = [
+                    Sample(path.stem, line)
+                    for path in sorted(folder.glob("*.txt"))
+                    for line in _read_lines(path)
+                ]
+    if seg is not None:
+        ud = [
+            Sample(path.stem, line)
+            for path in sorted(seg.glob("*.txt"))
+            if path.stem != "SOURCES"
+            for line in _read_lines(path)
+        ]
+        if ud:
+            sets["ud"] = ud
+    return sets
+
+
+def score(detector, name: str, samples: Sequence[Sample]) -> SetResult:
+    result = SetResult(name)
+    start = time.perf_counter()
+    guesses = detector.guess_many([s.text for s in samples])
+    result.seconds = time.perf_counter() - start
+    for sample, guess in zip(samples, guesses, strict=True):
+        result.total[sample.gold] += 1
+        result.scored.append((guess.confidence, guess.lang == sample.gold))
+        if guess.lang == sample.gold:
+            result.correct[sample.gold] += 1
+        else:
+            result.confusions[(sample.gold, guess.lang)] += 1
+    return result
+
+
+def print_config(title: str, results: dict[str, SetResult], load_seconds: float) -> None:
+    print(f"\n## {title}\n")
+    names = [n for n in SET_NAMES if n in results]
+    langs = sorted({lang for r in results.values() for lang in r.total})
+    print("| lang | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for lang in langs:
+        cells = [f"{results[n].accuracy(lang):5.1f}" if results[n].total[lang] else "" for n in names]
+        print(f"| {lang} | " + " | ".join(cells) + " |")
+    print("| **overall** | " + " | ".join(f"**{results[n].accuracy():.2f}**" for n in names) + " |")
+    if "sentences" in results:
+        r = results["sentences"]
+        worst = min(r.total, key=r.accuracy)
+        print(f"\nlowest language on sentences: {worst} {r.accuracy(worst):.1f} %")
+    for n in names:
+        top = results[n].confusions.most_common(8)
+        if top:
+            shown = ", ".join(f"{g}→{p} {c}" for (g, p), c in top)
+            print(f"top confusions ({n}, gold→guess count): {shown}")
+    for n in names:
+        share, accuracy = results[n].sure(0.5)
+        print(
+            f"confidence ({n}): calibration error {results[n].calibration_error():.1f} %; "
+            f"{share:.1f} % of texts at confidence >= 0.5, {accuracy:.2f} % of those right"
+        )
+    seconds = sum(r.seconds for r in results.values())
+    texts = sum(r.size for r in results.values())
+    print(
+        f"time: {seconds:.1f} s for {texts} texts ({1000 * seconds / max(texts, 1):.2f} ms/text), "
+        f"plus {load_seconds:.1f} s for the first call (model loading)"
+    )
+
+
+def check_targets(title: str, results: dict[str, SetResult]) -> list[str]:
+    """Targets from the issue that this configuration misses."""
+    misses = []
+    for name, target in TARGETS.items():
+        if name in results and results[name].accuracy() < target:
+            misses.append(f"{title}: {name} {results[name].accuracy():.2f} < {target}")
+    if "ud" in results and results["ud"].total["az"] and results["ud"].accuracy("az") < TARGET_UD_AZ:
+        misses.append(f"{title}: UD az {results['ud'].accuracy('az'):.1f} < {TARGET_UD_AZ}")
+    if "sentences" in results:
+        r = results["sentences"]
+        for lang in sorted(r.total):
+            if r.accuracy(lang) < TARGET_PER_LANGUAGE_SENTENCES:
+                misses.append(
+                    f"{title}: sentences {lang} {r.accuracy(lang):.1f} < {TARGET_PER_LANGUAGE_SENTENCES}"
+                )
+    return misses
+
+
+def run_config(title: str, options, sets: dict[str, list[Sample]]) -> dict[str, SetResult]:
+    from pipeline.detect import LanguageDetector
+
+    detector = LanguageDetector(options)
+    start = time.perf_counter()
+    detector.guess("Warm-up: the first call loads the language models.")
+    load_seconds = time.perf_counter() - start
+    results = {name: score(detector, name, samples) for name, samples in sets.items()}
+    print_config(title, results, load_seconds)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.langid", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="the eval folder holding langid/ and segmentation/ (default: ../shared/eval)",
+    )
+    parser.add_argument(
+        "--config",
+        choices=("all", "candidates", "both"),
+        default="both",
+        help="default options (all languages), the 29-language candidate set, or both",
+    )
+    args = parser.parse_args(argv)
+
+    langid, seg = resolve_data(args.data)
+    sets = load_sets(langid, seg)
+    if not sets:
+        print(
+            f"bench.langid: no benchmark data under {args.data} "
+            "(expected langid/sentences/<iso>.txt or segmentation/<iso>.txt); nothing to score."
+        )
+        return 0
+
+    from pipeline.detect import DetectOptions
+
+    sizes = ", ".join(f"{n} {len(s)}" for n, s in sets.items())
+    print(f"# Language identification benchmark ({sizes} texts; data: {args.data})")
+    configs = []
+    if args.config in ("all", "both"):
+        configs.append(("default options (all languages)", DetectOptions()))
+    if args.config in ("candidates", "both"):
+        configs.append(
+            ("deployment candidate set (the 29 languages)", DetectOptions(languages=list(BENCH_LANGUAGES)))
+        )
+
+    wall = time.perf_counter()
+    summary: list[tuple[str, dict[str, SetResult]]] = []
+    for title, options in configs:
+        summary.append((title, run_config(title, options, sets)))
+    wall = time.perf_counter() - wall
+
+    names = [n for n in SET_NAMES if n in sets]
+    print("\n## Summary (accuracy %)\n")
+    print("| detector | " + " | ".join(names) + " | UD az | min lang (sentences) |")
+    print("|---|" + "---:|" * (len(names) + 2))
+    for title, results in summary:
+        cells = [f"{results[n].accuracy():.2f}" for n in names]
+        ud_az = f"{results['ud'].accuracy('az'):.1f}" if "ud" in results and results["ud"].total["az"] else ""
+        if "sentences" in results:
+            r = results["sentences"]
+            worst = min(r.total, key=r.accuracy)
+            min_lang = f"{worst} {r.accuracy(worst):.1f}"
+        else:
+            min_lang = ""
+        print(f"| newsbrief, {title} | " + " | ".join(cells) + f" | {ud_az} | {min_lang} |")
+    for title, figures in REFERENCE.items():
+        cells = [f"{figures[SET_NAMES.index(n)]:.1f}" for n in names]
+        ud_az = "82.9" if title.startswith("lingua 2.1.1, all") else ""
+        print(f"| reference: {title} | " + " | ".join(cells) + f" | {ud_az} | |")
+    print("| target | " + " | ".join(f"{TARGETS[n]:.1f}" for n in names) + f" | {TARGET_UD_AZ:.1f} | 97.0 |")
+
+    misses = [m for title, results in summary for m in check_targets(title, results)]
+    print(f"\ntotal time: {wall:.1f} s")
+    if misses:
+        print("targets missed:\n  " + "\n  ".join(misses))
+    else:
+        print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

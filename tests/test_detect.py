@@ -1,0 +1,140 @@
+"""Language detection: pins the behaviour the pipeline relies on, without the benchmark data.
+
+The sentences are written for these tests (none comes from ../shared). One detector per module:
+lingua loads its models on the first call, which is the slow part.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.detect import Detection, DetectOptions, Guess, LanguageDetector
+from pipeline.languages import UNDETERMINED
+
+# Close neighbours of the languages under test, so that each test is a real choice.
+CANDIDATES = "ka lt lv az tr bg mk sr ru uk be kk en et".split()
+
+SENTENCES = {
+    "ka": "თბილისში დღეს წვიმა მოვიდა და ქუჩები სველია.",
+    "lt": "Vilniaus savivaldybė nusprendė atnaujinti senamiesčio gatves kitais metais.",
+    "az": "Bakıda yeni metro stansiyasının tikintisi gələn il başa çatacaq.",
+    "bg": "Правителството обяви, че цените на тока ще останат непроменени до края на годината.",
+    "sr": "Влада Србије је данас усвојила нови закон о јавним набавкама.",
+    "kk": "Астанада жаңа мектептің құрылысы биыл аяқталады деп күтілуде.",
+    "uk": "Уряд ухвалив рішення підвищити пенсії з першого січня наступного року.",
+    "ru": "Правительство приняло решение повысить пенсии с первого января следующего года.",
+    "tr": "Hükümet, asgari ücretin gelecek yıl yeniden artırılacağını açıkladı.",
+    "en": "The city council approved a new budget for public transport on Tuesday.",
+}
+
+LITHUANIAN_ARTICLE = [
+    "Susisiekimo ministerija antradienį pristatė naują geležinkelio linijos tarp Kauno ir Vilniaus planą.",
+    "Pasak ministro, traukiniai šiuo maršrutu važiuos dažniau, o kelionė sutrumpės beveik dešimčia minučių.",
+    "“We are ready to invest in faster trains, and we expect the first results next year,” he said.",
+    "Darbai turėtų prasidėti kitų metų pavasarį, kai bus baigti visi projektavimo darbai ir gauti leidimai.",
+]
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector(DetectOptions(languages=CANDIDATES))
+
+
+@pytest.mark.parametrize("lang", sorted(SENTENCES))
+def test_each_language_is_recognised(detector: LanguageDetector, lang: str) -> None:
+    guess = detector.guess(SENTENCES[lang])
+    assert guess.lang == lang
+    assert 0.9 <= guess.confidence <= 1.0
+
+
+def test_azerbaijani_with_schwa_is_not_turkish(detector: LanguageDetector) -> None:
+    # ə is an Azerbaijani letter that Turkish does not have; short texts are where lingua slips.
+    for text in ("Gənclər evə qayıtdı.", "Məktəb bağlıdır.", SENTENCES["az"]):
+        assert detector.guess(text).lang == "az", text
+    assert detector.guess(SENTENCES["tr"]).lang == "tr"
+
+
+def test_georgian_is_georgian_not_estonian() -> None:
+    # The script decides, whatever the candidate languages, and without loading lingua's models.
+    for options in (DetectOptions(), DetectOptions(languages=["et", "ka"])):
+        assert LanguageDetector(options).guess(SENTENCES["ka"]) == Guess("ka", 1.0)
+
+
+def test_ukrainian_is_not_kazakh_when_lingua_says_so(detector: LanguageDetector) -> None:
+    # lingua's whole-text rule reads this sentence as Kazakh with confidence 1.0, although it has
+    # none of Kazakh's own letters (ә ғ қ ң ө ұ ү һ); the word-by-word reading gets it right.
+    guess = detector.guess("Щодня він ходить до школи пішки.")
+    assert guess.lang == "uk"
+
+
+def test_digits_and_punctuation_are_undetermined(detector: LanguageDetector) -> None:
+    for text in ("2024-05-01 12:30 — 15 %", "!!! ... ???", "", "   "):
+        assert detector.guess(text) == Guess(UNDETERMINED, 0.0)
+    det = detector.detect(["12 345,67", "— 2025 —"])
+    assert (det.lang, det.confidence, det.best_guess) == (UNDETERMINED, 0.0, UNDETERMINED)
+
+
+def test_confidence_is_a_probability(detector: LanguageDetector) -> None:
+    texts = [*SENTENCES.values(), "Banco", "Ok", "Taksi", "и", "dom"]
+    guesses = detector.guess_many(texts)
+    assert guesses == [detector.guess(t) for t in texts]
+    assert all(0.0 <= g.confidence <= 1.0 for g in guesses)
+    # A single short word is never as sure as a full sentence.
+    assert max(g.confidence for g in guesses[len(SENTENCES) :]) < min(g.confidence for g in guesses[:3])
+
+
+def test_article_below_min_confidence_is_undetermined() -> None:
+    det = LanguageDetector(DetectOptions(languages=CANDIDATES, min_confidence=0.99)).detect(["Taksi"])
+    assert det.lang == UNDETERMINED
+    assert det.best_guess != UNDETERMINED
+    assert 0.0 < det.confidence < 0.99
+
+
+def test_english_quote_does_not_flip_a_lithuanian_article(detector: LanguageDetector) -> None:
+    det = detector.detect(LITHUANIAN_ARTICLE)
+    assert isinstance(det, Detection)
+    assert det.lang == "lt"
+    assert det.confidence >= 0.5
+    # The quotation is long and clearly English: it keeps its own label for translation.
+    assert det.paragraphs[2].lang == "en"
+    assert [p.lang for i, p in enumerate(det.paragraphs) if i != 2] == ["lt", "lt", "lt"]
+    assert det.languages == ["lt", "en"]
+
+
+def test_mixed_article_lists_both_languages(detector: LanguageDetector) -> None:
+    article = [
+        SENTENCES["bg"],
+        "Пресслужбата на министерството допълни, че решението влиза в сила веднага.",
+        SENTENCES["en"],
+    ]
+    det = detector.detect(article)
+    assert det.lang == "bg"
+    assert det.languages == ["bg", "en"]
+
+
+def test_short_paragraph_inherits_the_article_language(detector: LanguageDetector) -> None:
+    det = detector.detect([*LITHUANIAN_ARTICLE, "OK."])
+    assert det.paragraphs[-1].lang == "lt"
+
+
+def test_damaged_text_is_repaired_before_reading(detector: LanguageDetector) -> None:
+    # UTF-8 read as cp1250, and Azerbaijani typed with Cyrillic look-alike letters (е, а, ә).
+    lithuanian = SENTENCES["lt"].encode("utf-8").decode("cp1250", errors="replace")
+    assert detector.guess(lithuanian).lang == "lt"
+    assert detector.guess("Bеlә bir qаrаr gələn il qəbul еdiləcək.").lang == "az"
+    assert detector.guess("Write to news@example.com or see https://example.com/a/b").lang == "en"
+
+
+def test_unknown_language_code_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown language code"):
+        DetectOptions(languages=["xx"])
+
+
+def test_import_does_no_work() -> None:
+    # Importing the module must not load lingua (its models take seconds and gigabytes).
+    code = "import sys, pipeline.detect; print('lingua' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

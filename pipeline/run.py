@@ -244,7 +244,8 @@ def _run(
             write_atomic(article.brief_path, render_brief(article))
             if previous and previous.brief and previous.brief != brief:
                 (output_dir / previous.brief).unlink(missing_ok=True)  # the old brief of a changed file
-            state.put(replace(row, status="done", entry=asdict(entry_for(article, output_dir))))
+            entry = entry_for(article, output_dir, fallback_sentences=article.translation.fallback_count)
+            state.put(replace(row, status="done", entry=asdict(entry)))
             processed += 1
             log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
         except ArticleError as exc:
@@ -261,7 +262,7 @@ def _run(
     records = state.for_run_date(run_date)
     entries = [_entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
-    digest = build_digest(run_date, entries, listed, now)
+    digest = build_digest(run_date, entries, listed, now, options=config.digest)
     path = write_digest(digest, output_dir, config.digest)
     state.finish_run(run_id, processed, skipped, len(failures))
     log.info(

@@ -2,10 +2,14 @@
 
 Abstractive by default (a seq2seq summarizer such as distilbart-cnn-12-6). Its input limit is
 1024 tokens, so a longer article is summarized in chunks and the chunk summaries summarized
-again: nothing is silently truncated. The extractive method needs no weights (a TF-IDF
-centroid ranking of the English sentences) and takes over, with a warning, when the
-abstractive model is missing. Key points are always extracted sentences, preferring ones
-that carry a concrete fact (a number, a name), so every point can be traced to the text.
+again, as often as needed, until one summary is left; a single sentence longer than the limit is
+cut into word windows first. Nothing is silently truncated.
+
+The extractive method needs no weights (a TF-IDF centroid ranking of the English sentences, with
+a small bonus for the lead, where news puts its news) and takes over, with a warning, when the
+abstractive model is missing. Key points are always extracted sentences, chosen first among
+those that carry a concrete fact (a number, a name, a place), so every point can be traced to
+the text. The TF-IDF helpers here are shared with the digest's story clustering.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -22,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.errors import ModelMissingError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pipeline.models import ModelStore
 
 log = logging.getLogger("newsbrief.summarize")
@@ -33,6 +40,9 @@ STOPWORDS = frozenset(
     have had will would can could may might said says which who whom what when where how after before
     about into over under more most other some such only own same too very just""".split()
 )
+EXTRACTIVE_MODEL = "extractive (TF-IDF centroid)"
+LEAD_BONUS = (0.1, 0.05)  # added to the first and second sentence's score: the news comes first
+NUMBER_RE = re.compile(r"\d")
 
 
 class SummarizeOptions(BaseModel):
@@ -77,7 +87,7 @@ class Summarizer:
 
     def summarize(self, sentences: list[str], title: str | None) -> Summary:
         """Headline, key points and summary of an English article given as sentences."""
-        sentences = [s for s in sentences if s.strip()]
+        sentences = [s.strip() for s in sentences if s.strip()]
         points = key_points(sentences, self.options.key_points)
         warnings: list[str] = []
         if self.options.method == "abstractive" and self.options.model and self.store:
@@ -91,24 +101,18 @@ class Summarizer:
                 warnings.append(f"extractive summary: the summarizer is unavailable ({exc})")
                 log.warning("%s", warnings[-1])
         text = " ".join(rank_sentences(sentences, self.options.summary_sentences))
-        return Summary(
-            self._headline(title, text),
-            points,
-            text,
-            "extractive",
-            "extractive (TF-IDF centroid)",
-            1,
-            warnings,
-        )
+        return Summary(self._headline(title, text), points, text, "extractive", EXTRACTIVE_MODEL, 1, warnings)
 
     def _abstractive(self, sentences: list[str]) -> tuple[str, int, str]:
         import torch
 
         assert self.store is not None and self.options.model is not None  # noqa: S101
         loaded = self.store.load(self.options.model)
-        tok, limit = loaded.tokenizer, loaded.spec.max_input_tokens - 2
-        chunks = _chunks(sentences, limit, lambda s: len(tok(s, add_special_tokens=False)["input_ids"]))
+        tok, limit = loaded.tokenizer, loaded.spec.max_input_tokens - 2  # <s> and </s>
         o = self.options
+
+        def count(text: str) -> int:
+            return len(tok(text, add_special_tokens=False)["input_ids"])
 
         def run(texts: list[str]) -> list[str]:
             inputs = tok(texts, return_tensors="pt", padding=True)
@@ -123,12 +127,19 @@ class Summarizer:
                 )
             return [t.strip() for t in tok.batch_decode(out, skip_special_tokens=True)]
 
-        parts = run([" ".join(c) for c in chunks]) if sentences else [""]
-        text = parts[0]
-        if len(parts) > 1:  # summarize the summaries, themselves chunked if they are still too long
-            again = _chunks(parts, limit, lambda s: len(tok(s, add_special_tokens=False)["input_ids"]))
-            text = " ".join(run([" ".join(c) for c in again]))
-        return text, len(chunks), f"{loaded.spec.id}@{loaded.revision}"
+        if not sentences:
+            return "", 1, f"{loaded.spec.id}@{loaded.revision}"
+        chunks = chunk_sentences(sentences, limit, count)
+        parts = run([" ".join(c) for c in chunks])
+        # Summarize the summaries until one is left. Each round shrinks the text (a summary is at
+        # most max_new_tokens long); if a round does not, its summaries are joined as they are.
+        while len(parts) > 1:
+            again = chunk_sentences(parts, limit, count)
+            if len(again) >= len(parts):
+                log.warning("chunk summaries do not fit %d tokens together; joining %d", limit, len(parts))
+                break
+            parts = run([" ".join(c) for c in again])
+        return " ".join(parts), len(chunks), f"{loaded.spec.id}@{loaded.revision}"
 
     def _headline(self, title: str | None, summary: str) -> str:
         if title and title.strip():
@@ -141,44 +152,86 @@ class Summarizer:
         return " ".join(words) or "Untitled article"
 
 
-def _chunks(sentences: list[str], limit: int, count) -> list[list[str]]:
+def chunk_sentences(sentences: list[str], limit: int, count: Callable[[str], int]) -> list[list[str]]:
+    """Consecutive sentences packed into chunks of at most `limit` tokens.
+
+    A sentence that alone is over the limit (English passed through untranslated can be one
+    long line) is cut into word windows that fit, so the model never sees a truncated input.
+    """
     chunks: list[list[str]] = [[]]
     used = 0
-    for s in sentences:
-        n = count(s) + 1
-        if chunks[-1] and used + n > limit:
-            chunks.append([])
-            used = 0
-        chunks[-1].append(s)
-        used += n
+    for sentence in sentences:
+        for piece in _fit(sentence, limit, count):
+            n = count(piece) + 1
+            if chunks[-1] and used + n > limit:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(piece)
+            used += n
     return chunks
 
 
-def _words(text: str) -> list[str]:
+def _fit(sentence: str, limit: int, count: Callable[[str], int]) -> list[str]:
+    if count(sentence) + 1 <= limit:
+        return [sentence]
+    # Word by word, each word counted alone plus one token of slack for how it joins its
+    # neighbour: linear in the sentence's length, and never over the limit.
+    pieces: list[list[str]] = [[]]
+    used = 0
+    for word in sentence.split():
+        n = count(word) + 1
+        if pieces[-1] and used + n > limit:
+            pieces.append([])
+            used = 0
+        pieces[-1].append(word)
+        used += n
+    return [" ".join(p) for p in pieces if p]
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased content words (stopwords dropped); numbers are kept as words."""
     return [w.lower() for w in WORD_RE.findall(text) if w.lower() not in STOPWORDS]
 
 
-def _scores(sentences: list[str]) -> list[float]:
-    """Cosine similarity of each sentence's TF-IDF vector with the article's centroid."""
+def tfidf(docs: Sequence[Sequence[str]]) -> np.ndarray:
+    """Row-normalised TF-IDF vectors (sublinear tf, smoothed idf) of tokenised documents."""
     import numpy as np
 
-    docs = [Counter(_words(s)) for s in sentences]
-    vocab = sorted({w for d in docs for w in d})
+    counts = [Counter(d) for d in docs]
+    vocab = sorted({w for c in counts for w in c})
+    m = np.zeros((len(counts), len(vocab)))
     if not vocab:
-        return [0.0] * len(sentences)
+        return m
     index = {w: i for i, w in enumerate(vocab)}
-    df = Counter(w for d in docs for w in d)
-    idf = np.array([math.log((1 + len(docs)) / (1 + df[w])) + 1 for w in vocab])
-    m = np.zeros((len(docs), len(vocab)))
-    for r, d in enumerate(docs):
-        for w, c in d.items():
-            m[r, index[w]] = c
+    df = Counter(w for c in counts for w in c)
+    idf = np.array([math.log((1 + len(counts)) / (1 + df[w])) + 1 for w in vocab])
+    for r, c in enumerate(counts):
+        for w, n in c.items():
+            m[r, index[w]] = 1 + math.log(n)
     m *= idf
     norms = np.linalg.norm(m, axis=1, keepdims=True)
-    m = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    return np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+
+
+def centrality(sentences: Sequence[str]) -> list[float]:
+    """Cosine similarity of each sentence's TF-IDF vector with the text's centroid."""
+    import numpy as np
+
+    if not sentences:
+        return []
+    m = tfidf([words(s) for s in sentences])
     centroid = m.mean(axis=0)
-    centroid /= np.linalg.norm(centroid) or 1.0
-    return (m @ centroid).tolist()
+    norm = float(np.linalg.norm(centroid))
+    if norm == 0:
+        return [0.0] * len(sentences)
+    return (m @ (centroid / norm)).tolist()
+
+
+def _scores(sentences: list[str]) -> list[float]:
+    scores = centrality(sentences)
+    for i, bonus in enumerate(LEAD_BONUS[: len(scores)]):
+        scores[i] += bonus
+    return scores
 
 
 def rank_sentences(sentences: list[str], n: int) -> list[str]:
@@ -190,34 +243,50 @@ def rank_sentences(sentences: list[str], n: int) -> list[str]:
     return [sentences[i] for i in sorted(best)]
 
 
-def _has_fact(sentence: str) -> bool:
-    """A number, or a capitalised name past the first word: something a reader can check."""
-    words = sentence.split()
-    return bool(re.search(r"\d", sentence)) or any(w[:1].isupper() for w in words[1:])
+def fact_level(sentence: str) -> int:
+    """2: a number; 1: a name or place (a capitalised word past the first); 0: neither."""
+    if NUMBER_RE.search(sentence):
+        return 2
+    tokens = sentence.split()[1:]
+    return int(any(t[:1].isupper() and t.strip("\"'“”«»()").lower() not in STOPWORDS for t in tokens))
 
 
 def key_points(sentences: list[str], n: int) -> list[str]:
-    """n central sentences, preferring those with a concrete fact, near-duplicates removed."""
+    """n central sentences, those with a concrete fact first, near-duplicates removed.
+
+    A sentence with a fact is taken before any without one, so a point says who, what, how many
+    or where whenever the text says it; among equals, the more central (and earlier) wins.
+    """
     if not sentences:
         return []
     scores = _scores(sentences)
+    levels = [fact_level(s) for s in sentences]
     ranked = sorted(
-        range(len(sentences)), key=lambda i: (-(scores[i] + (0.25 if _has_fact(sentences[i]) else 0)), i)
+        range(len(sentences)),
+        key=lambda i: (-(levels[i] > 0), -(scores[i] + 0.1 * levels[i]), i),
     )
     chosen: list[int] = []
     seen: list[set[str]] = []
+    skipped: list[int] = []
     for i in ranked:
-        words = set(_words(sentences[i]))
-        if any(len(words & s) / max(1, len(words | s)) > 0.6 for s in seen):
+        ws = set(words(sentences[i]))
+        if any(len(ws & s) / max(1, len(ws | s)) > 0.6 for s in seen):
+            skipped.append(i)
             continue
         chosen.append(i)
-        seen.append(words)
+        seen.append(ws)
         if len(chosen) == n:
             break
-    return [_shorten(sentences[i]) for i in sorted(chosen)]
+    # Too few distinct sentences for three points: near-duplicates are better than no point.
+    for i in skipped:
+        if len(chosen) >= min(3, n):
+            break
+        chosen.append(i)
+    return [shorten(sentences[i]) for i in sorted(chosen)]
 
 
-def _shorten(sentence: str, max_chars: int = 300) -> str:
+def shorten(sentence: str, max_chars: int = 300) -> str:
+    """Cut at a word boundary with an ellipsis; short sentences are returned unchanged."""
     if len(sentence) <= max_chars:
         return sentence
     cut = sentence[:max_chars].rsplit(" ", 1)[0]

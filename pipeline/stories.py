@@ -1,0 +1,364 @@
+"""Stories: the run's articles grouped by event, across languages, each with a merged summary,
+a timeline and the figures its sources give.
+
+Why this shape: a reader has a few minutes. One event reported five times in four languages
+must read as one story that says what happened (a summary drawn from all its articles), in
+which order (a timeline, oldest first, one line per article) and who said which number (the
+figures for the same quantity side by side, with their dates and sources).
+
+Grouping works on the English text every brief has by now. Two articles are similar by the
+cosine of their TF-IDF vectors (the words) and of their IDF-weighted sets of names, places and
+figures (capitalised phrases; numbers with what they count), mixed by `text_weight`; a pair
+that shares fewer than `min_shared_names` of those is not similar at all, whatever the words.
+Groups are then merged by average linkage while their mean similarity is at least
+`min_similarity`: unlike single linkage, one article that touches two events cannot chain
+them into one story. Everything is ordered by date and file name first, ties break by index,
+so the same input gives the same stories in the same order. Cost is O(n³) in the articles of
+one digest, well under a second for a few hundred.
+
+The merged summary is extractive, by choice: sentences from all the story's articles are ranked
+by how central they are to the story (each article weighing the same), how many other articles
+say the same, and whether they carry a fact; near-duplicates are dropped and the rest read in
+date order, each with its source. An abstractive model would write smoother prose, but it
+also merges and invents numbers, and the numbers are what this digest must keep straight.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pipeline.figures import MONTHS, WEEKDAYS, Figure, FigureReader
+from pipeline.summarize import STOPWORDS, centrality, fact_level, shorten, tfidf, words
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pipeline.digest import DigestEntry, DigestOptions
+
+log = logging.getLogger("newsbrief.stories")
+
+NAME_RE = re.compile(r"[^\W\d_]+(?:[’'-][^\W\d_]+)*|[^\w\s]|\d+")  # words; punctuation ends a run
+POSSESSIVE_RE = re.compile(r"[’']s$")
+SENTENCE_MIN_WORDS = 4  # shorter "sentences" are captions or fragments, not summary material
+SENTENCE_MAX_WORDS = 60
+SUPPORT_SIMILARITY = 0.25  # a sentence is "said again" by an article holding one this similar
+DUPLICATE_SIMILARITY = 0.5  # a candidate this close to a chosen sentence says nothing new
+LEAD_BONUS = (0.15, 0.05)  # the first sentences of a news article carry its news
+
+
+@dataclass
+class TimelineItem:
+    entry: DigestEntry
+    gist: str  # the article's most telling sentence
+
+
+@dataclass
+class SummarySentence:
+    text: str
+    source: DigestEntry
+
+
+@dataclass
+class SourcedFigure:
+    figure: Figure
+    source: DigestEntry
+
+
+@dataclass
+class FigureGroup:
+    """Every figure the story's articles give for one quantity, oldest first."""
+
+    quantity: str
+    figures: list[SourcedFigure]
+
+    @property
+    def differs(self) -> bool:
+        return len({f.figure.value for f in self.figures}) > 1
+
+
+@dataclass
+class Story:
+    title: str
+    summary: list[SummarySentence]
+    timeline: list[TimelineItem]  # oldest → newest; undated articles last
+    figures: list[FigureGroup] = field(default_factory=list)
+
+    @property
+    def articles(self) -> list[DigestEntry]:
+        return [t.entry for t in self.timeline]
+
+    @property
+    def summary_text(self) -> str:
+        return " ".join(s.text for s in self.summary)
+
+    @property
+    def languages(self) -> list[str]:
+        """Language names, in the order the timeline meets them."""
+        return list(dict.fromkeys(e.language_name for e in self.articles))
+
+    @property
+    def span(self) -> str:
+        dated = [e.date for e in self.articles if _dated(e)]
+        if not dated:
+            return "undated"
+        return dated[0] if dated[0] == dated[-1] else f"{dated[0]} → {dated[-1]}"
+
+
+def build_stories(entries: Sequence[DigestEntry], options: DigestOptions) -> list[Story]:
+    """The entries grouped into stories, newest story first."""
+    ordered = sorted(entries, key=_chronological)
+    if not ordered:
+        return []
+    reader = FigureReader(options.figure_synonyms)
+    sim = similarity(ordered, options, reader)
+    clusters = average_linkage(sim, options.min_similarity)
+    stories = []
+    for members in clusters:
+        items = [ordered[i] for i in sorted(members)]  # already chronological
+        centre = _most_central(members, sim)
+        stories.append(
+            Story(
+                title=ordered[centre].headline,
+                summary=merged_summary(items, options),
+                timeline=[TimelineItem(e, gist(e, options.gist_max_chars)) for e in items],
+                figures=story_figures(items, reader, options.max_figure_groups),
+            )
+        )
+    stories.sort(key=_newest_first)
+    log.info("%d article(s) → %d stor%s", len(ordered), len(stories), "y" if len(stories) == 1 else "ies")
+    return stories
+
+
+# ---- similarity and clustering ---------------------------------------------------------
+
+
+def _chronological(e: DigestEntry) -> tuple:
+    date = tuple(e.sort_key[0]) if e.sort_key else (0, 0, 0)
+    return (0 if _dated(e) else 1, date, e.source_file)
+
+
+def _dated(e: DigestEntry) -> bool:
+    return bool(e.sort_key) and tuple(e.sort_key[0]) != (0, 0, 0)
+
+
+def _newest_first(story: Story) -> tuple:
+    dated = [tuple(e.sort_key[0]) for e in story.articles if _dated(e)]
+    newest = max(dated) if dated else (0, 0, 0)
+    return (tuple(-x for x in newest), story.articles[0].source_file)
+
+
+def english_sentences(e: DigestEntry) -> list[str]:
+    """The article's English sentences that translation did not flag (a flagged sentence may be
+    cut or invented, so it neither summarizes a story nor supplies a figure)."""
+    flagged = set(e.flagged)
+    body = [s for i, s in enumerate(e.sentences) if i not in flagged and s.strip()]
+    return body or [s for s in re.split(r"(?<=[.!?])\s+", e.summary) if s.strip()]
+
+
+def proper_words(entries: Sequence[DigestEntry]) -> set[str]:
+    """Words the run's English capitalises mid-sentence and never writes in lower case: names.
+
+    Pooled over the run, so "Vilnius" that one article only has at the start of a sentence is
+    known from another that has it mid-sentence, while "Strong" or "Officials" are not names.
+    """
+    upper: set[str] = set()
+    lower: set[str] = set()
+    for e in entries:
+        for s in english_sentences(e):
+            ws = _tokens(s)
+            for k, w in enumerate(ws):
+                if w[:1].islower():
+                    lower.add(w.lower())
+                elif k > 0 and w[:1].isupper() and ws[k - 1][:1].isalnum():
+                    upper.add(w)
+    return {w for w in upper if w.lower() not in lower}
+
+
+def _tokens(sentence: str) -> list[str]:
+    return [POSSESSIVE_RE.sub("", w) for w in NAME_RE.findall(sentence)]
+
+
+def names(sentences: Sequence[str], proper: set[str], headline: str = "") -> set[str]:
+    """Names and places: runs of capitalised words, lower-cased, with each word of a longer run.
+
+    Mid-sentence, a capitalised word is a name. At the start of a sentence, and anywhere in the
+    headline (headlines are often in title case), only a word from `proper` is; weekdays and
+    months never are.
+    """
+    out: set[str] = set()
+    for n, sentence in enumerate([headline, *sentences]):
+        run: list[str] = []
+        ws = _tokens(sentence)
+        for k, w in enumerate([*ws, ""]):
+            low = w.lower()
+            is_name = (
+                w[:1].isupper()
+                and low not in STOPWORDS
+                and low not in MONTHS
+                and low not in WEEKDAYS
+                and (
+                    w in proper
+                    or (n > 0 and k > 0 and ws[k - 1][:1].isalnum())
+                    or (w.isupper() and len(w) > 1)
+                )
+            )
+            if is_name:
+                run.append(low)
+                continue
+            if run:
+                out.add(" ".join(run))
+                if len(run) > 1:
+                    out.update(run)
+                run = []
+    return out
+
+
+def signature(e: DigestEntry, reader: FigureReader, proper: set[str]) -> set[str]:
+    """What identifies an article's event beyond its words: names, places and figures."""
+    sentences = english_sentences(e)
+    marks = names(sentences, proper, e.headline)
+    for s in sentences:
+        for f in reader.read(s):
+            marks.add(f"#{f.key}={f.value:g}")
+    return marks
+
+
+def similarity(entries: Sequence[DigestEntry], options: DigestOptions, reader: FigureReader) -> np.ndarray:
+    """Pairwise similarity (0-1) of the entries' English text and of their names and figures."""
+    import numpy as np
+
+    text = tfidf([words(" ".join([e.headline, *english_sentences(e)])) for e in entries])
+    proper = proper_words(entries)
+    marks = [signature(e, reader, proper) for e in entries]
+    ent = tfidf([sorted(m) for m in marks])  # binary sets, IDF-weighted: rare names weigh more
+    sim = options.text_weight * (text @ text.T) + (1 - options.text_weight) * (ent @ ent.T)
+    for i in range(len(entries)):
+        for j in range(i + 1, len(entries)):
+            if len(marks[i] & marks[j]) < options.min_shared_names:
+                sim[i, j] = sim[j, i] = 0.0
+    np.fill_diagonal(sim, 1.0)
+    return sim
+
+
+def average_linkage(sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """Clusters of indices: the two most similar groups merge while their mean similarity ≥ threshold.
+
+    Ties go to the lowest indices (numpy's argmax takes the first maximum), so the result depends
+    only on the matrix. Returned in order of each cluster's first index.
+    """
+    import numpy as np
+
+    n = len(sim)
+    s = np.array(sim, dtype=float)
+    np.fill_diagonal(s, -np.inf)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    while len(members) > 1:
+        flat = int(np.argmax(s))
+        i, j = divmod(flat, n)
+        if s[i, j] < threshold:
+            break
+        i, j = min(i, j), max(i, j)
+        ni, nj = len(members[i]), len(members[j])
+        merged = (ni * s[i] + nj * s[j]) / (ni + nj)  # Lance-Williams update for average linkage
+        s[i, :] = merged
+        s[:, i] = merged
+        s[j, :] = -np.inf
+        s[:, j] = -np.inf
+        s[i, i] = -np.inf
+        members[i] = sorted(members[i] + members.pop(j))
+    return [members[k] for k in sorted(members)]
+
+
+def _most_central(members: list[int], sim: np.ndarray) -> int:
+    """The member most similar to the others (its headline names the story); ties: the newest."""
+    if len(members) == 1:
+        return members[0]
+    best = max(members, key=lambda i: (round(float(sum(sim[i, j] for j in members if j != i)), 9), i))
+    return best
+
+
+# ---- what a story says ----------------------------------------------------------------
+
+
+def gist(e: DigestEntry, max_chars: int) -> str:
+    """The article's most telling sentence: central to it, early in it, and holding a fact."""
+    sentences = [s for s in english_sentences(e) if len(s.split()) >= SENTENCE_MIN_WORDS]
+    if not sentences:
+        return shorten(e.headline, max_chars)
+    scores = centrality(sentences)
+    for k, bonus in enumerate(LEAD_BONUS[: len(scores)]):
+        scores[k] += bonus
+    best = max(range(len(sentences)), key=lambda k: (scores[k] + 0.05 * fact_level(sentences[k]), -k))
+    return shorten(sentences[best], max_chars)
+
+
+def merged_summary(items: Sequence[DigestEntry], options: DigestOptions) -> list[SummarySentence]:
+    """The story told once: the best sentences across its articles, de-duplicated, in date order."""
+    import numpy as np
+
+    candidates: list[tuple[int, int, str]] = []  # (article, position, sentence)
+    for a, e in enumerate(items):
+        for pos, s in enumerate(english_sentences(e)):
+            if SENTENCE_MIN_WORDS <= len(s.split()) <= SENTENCE_MAX_WORDS:
+                candidates.append((a, pos, s))
+    if not candidates:
+        return [SummarySentence(e.summary, e) for e in items[:1] if e.summary]
+    m = tfidf([words(s) for _, _, s in candidates])
+    rows_of = [[c for c, (a, _, _) in enumerate(candidates) if a == art] for art in range(len(items))]
+    centroids = [m[rows].mean(axis=0) for rows in rows_of if rows]
+    centroid = np.mean(centroids, axis=0)  # every article weighs the same, however long
+    centroid /= np.linalg.norm(centroid) or 1.0
+    central = m @ centroid
+    pair = m @ m.T
+    others = max(1, len(items) - 1)
+    scores = []
+    for c, (a, pos, s) in enumerate(candidates):
+        support = sum(
+            1
+            for b, rows in enumerate(rows_of)
+            if b != a and rows and pair[c, rows].max() >= SUPPORT_SIMILARITY
+        )
+        lead = LEAD_BONUS[pos] if pos < len(LEAD_BONUS) else 0.0
+        scores.append(float(central[c]) + 0.15 * support / others + lead + 0.05 * fact_level(s))
+    want = min(options.summary_sentences, 2 + len(items))
+    chosen: list[int] = []
+    for c in sorted(range(len(candidates)), key=lambda c: (-round(scores[c], 9), c)):
+        if any(pair[c, k] >= DUPLICATE_SIMILARITY for k in chosen):
+            continue
+        chosen.append(c)
+        if len(chosen) == want:
+            break
+    return [SummarySentence(candidates[c][2], items[candidates[c][0]]) for c in sorted(chosen)]
+
+
+def story_figures(items: Sequence[DigestEntry], reader: FigureReader, limit: int) -> list[FigureGroup]:
+    """Figures grouped by quantity; quantities several articles give (and disagree on) first."""
+    groups: dict[str, list[SourcedFigure]] = {}
+    labels: dict[str, Counter[str]] = {}
+    for e in items:
+        seen: set[tuple[str, float, str]] = set()
+        for s in english_sentences(e):
+            for f in reader.read(s):
+                if (f.key, f.value, f.qualifier) in seen:
+                    continue  # the same figure repeated in one article
+                seen.add((f.key, f.value, f.qualifier))
+                groups.setdefault(f.key, []).append(SourcedFigure(f, e))
+                labels.setdefault(f.key, Counter())[f.quantity] += 1
+    ranked = sorted(
+        enumerate(groups),
+        key=lambda ik: (
+            -len({id(sf.source) for sf in groups[ik[1]]}),
+            -len({sf.figure.value for sf in groups[ik[1]]}),
+            ik[0],
+        ),
+    )
+    out = []
+    for _, key in ranked[:limit]:
+        label = min(labels[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        out.append(FigureGroup(label, groups[key]))
+    return out

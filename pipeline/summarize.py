@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import ModelMissingError
+from pipeline.segment import split_long
 
 if TYPE_CHECKING:
     import numpy as np
@@ -156,12 +157,13 @@ def chunk_sentences(sentences: list[str], limit: int, count: Callable[[str], int
     """Consecutive sentences packed into chunks of at most `limit` tokens.
 
     A sentence that alone is over the limit (English passed through untranslated can be one
-    long line) is cut into word windows that fit, so the model never sees a truncated input.
+    long line) is cut at clause boundaries, then between words, so the model never sees a
+    truncated input.
     """
     chunks: list[list[str]] = [[]]
     used = 0
     for sentence in sentences:
-        for piece in _fit(sentence, limit, count):
+        for piece in split_long(sentence, limit - 1, count):  # -1: the space that joins it
             n = count(piece) + 1
             if chunks[-1] and used + n > limit:
                 chunks.append([])
@@ -169,23 +171,6 @@ def chunk_sentences(sentences: list[str], limit: int, count: Callable[[str], int
             chunks[-1].append(piece)
             used += n
     return chunks
-
-
-def _fit(sentence: str, limit: int, count: Callable[[str], int]) -> list[str]:
-    if count(sentence) + 1 <= limit:
-        return [sentence]
-    # Word by word, each word counted alone plus one token of slack for how it joins its
-    # neighbour: linear in the sentence's length, and never over the limit.
-    pieces: list[list[str]] = [[]]
-    used = 0
-    for word in sentence.split():
-        n = count(word) + 1
-        if pieces[-1] and used + n > limit:
-            pieces.append([])
-            used = 0
-        pieces[-1].append(word)
-        used += n
-    return [" ".join(p) for p in pieces if p]
 
 
 def words(text: str) -> list[str]:

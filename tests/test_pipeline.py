@@ -173,3 +173,17 @@ def test_the_five_seeds_become_five_briefs(tiny_config: Config):
     assert len(after_share) == 6
     for line in after_share:
         assert line[:40] not in text
+
+
+def test_segment_command_prints_one_sentence_per_line(capsys, tiny_models):
+    path = ARTICLES / "lt-railway.txt"
+    assert main(["segment", str(path), "--config", str(ROOT / "config.tiny.yaml")]) == EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "Lietuvos geležinkeliai pranešė, kad krovinių pervežimai į Kaspijos regioną "
+        "per pirmąjį ketvirtį išaugo.",
+        "Bendrovės vadovas E. Butkus teigė, kad 2024 m. gegužės mėnesį pasirašyta sutartis su Azerbaidžano "
+        "partneriais jau duoda rezultatų.",
+    ]
+    assert lines[-1] == "Kovo mėn. pabaigoje bendrovė atidarė naują atstovybę Baku."
+    assert len(lines) == 4

@@ -254,8 +254,9 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
                 used = (used + ", " if used else "") + "every other language"
             if s.name == config.summarize.model:
                 used = "summaries"
-            state = f"present  {s.revision}" if s.present else "MISSING"
-            print(f"{s.name:<14} {s.spec.id:<44} {state:<22} routes: {used}")
+            state = f"present  {s.revision[:12]}" if s.present else "MISSING"
+            backend = s.spec.backend + (f" {s.spec.quantization}" if s.spec.backend == "ctranslate2" else "")
+            print(f"{s.name:<14} {s.spec.id:<40} {backend:<17} {state:<22} routes: {used}")
             if not s.present:
                 print(f"{'':<14} {s.location}")
         return EXIT_OK if all(s.present for s in store.status() if s.name in names) else EXIT_ARTICLES_FAILED
@@ -268,28 +269,25 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
             except Exception as exc:  # no network, unknown revision, disk full: report each, go on
                 print(f"{name}: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                 status = EXIT_ARTICLES_FAILED
+                continue
+            if store.spec(name).backend == "ctranslate2":
+                status = max(status, _convert(store, [name]))
         return status
+    if not args.names:  # by default, the models that run on CTranslate2
+        names = [n for n in names if store.spec(n).backend == "ctranslate2"]
     return _convert(store, names)
 
 
-def _convert(store, names: list[str]) -> int:
-    """Writes an int8 CTranslate2 copy of each local transformers model under models/ctranslate2/."""
-    import ctranslate2
-
+def _convert(store, names: list[str], force: bool = False) -> int:
+    """Writes the CTranslate2 copy of each model whose backend is ctranslate2 (or of each named one)."""
     status = EXIT_OK
     for name in names:
-        spec = store.spec(name)
         try:
-            path, rev = store.local_path(name)
-        except ArticleError as exc:
+            out = store.convert(name, force=force)
+            print(f"{name}: {store.spec(name).id} → {out}")
+        except ArticleError as exc:  # the source model is not downloaded
             print(f"{name}: {exc}", file=sys.stderr)
             status = EXIT_ARTICLES_FAILED
-            continue
-        out = store.models_dir / "ctranslate2" / f"{spec.id.replace('/', '--')}@{rev[:12]}-int8"
-        ctranslate2.converters.TransformersConverter(str(path)).convert(
-            str(out), quantization="int8", force=True
-        )
-        print(f"{name}: {out}")
     return status
 
 

@@ -195,7 +195,7 @@ class Translator:
                 models[lang] = {"route": PASSTHROUGH, "model": PASSTHROUGH, "revision": "-"}
             else:
                 loaded = self.store.load(route)
-                models[lang] = {"route": route, "model": loaded.spec.id, "revision": loaded.revision}
+                models[lang] = provenance(loaded)
                 decoding[lang] = self.options.decoding_for(loaded.spec.family).model_dump()
                 results = [
                     SentencePair(units[i][0], src, english, lang, route, flags, notes)
@@ -225,7 +225,7 @@ class Translator:
         if failing and fallback and fallback != pairs[0].route and self._can_route(fallback, lang):
             loaded = self.store.load(fallback)
             retried = self.translate_sentences(loaded, lang, [pairs[k].source for k in failing])
-            used = {"route": fallback, "model": loaded.spec.id, "revision": loaded.revision}
+            used = provenance(loaded)
             for k, (english, flags, notes) in zip(failing, retried, strict=True):
                 again = check_sentence(pairs[k].source, english, lang, checks, self.english_detector)
                 pairs[k].notes.append(f"fallback to {fallback}: {'; '.join(problems[k])}")
@@ -284,6 +284,13 @@ class Translator:
             for i, result in zip(batch, outputs, strict=True):
                 results[i] = result
         return results
+
+
+def provenance(loaded: LoadedModel) -> dict[str, str]:
+    """What made a translation: the route, the model id, its exact revision and how it ran."""
+    spec = loaded.spec
+    backend = f"ctranslate2 {spec.quantization}" if spec.backend == "ctranslate2" else "transformers"
+    return {"route": loaded.name, "model": spec.id, "revision": loaded.revision, "backend": backend}
 
 
 def _batches(order: list[int], lengths: list[int], options: TranslateOptions) -> list[list[int]]:

@@ -174,3 +174,21 @@ def test_at_most_n_models_stay_loaded(tiny_config: Config):
     assert pipeline.store.loads == 3 and pipeline.store.loaded_names() == ["tiny-marian-lt-en"]
     pipeline.store.load("tiny-marian-lt-en")
     assert pipeline.store.loads == 3  # already loaded: not read again
+
+
+def test_a_route_can_run_on_ctranslate2_int8(tiny_config: Config, tmp_path: Path):
+    from pipeline.errors import ModelMissingError
+
+    models = dict(tiny_config.models)
+    models["tiny-marian-lt-en"] = models["tiny-marian-lt-en"].model_copy(update={"backend": "ctranslate2"})
+    paths = tiny_config.paths.model_copy(update={"models": tmp_path / "store"})  # converted copies go here
+    pipeline = Pipeline(tiny_config.model_copy(update={"models": models, "paths": paths}))
+    with pytest.raises(ModelMissingError, match="newsbrief models convert"):
+        pipeline.store.local_path("tiny-marian-lt-en")
+    out = pipeline.store.convert("tiny-marian-lt-en")
+    assert (out / "model.bin").is_file() and out.name.endswith("-int8")
+    sentences = corpus_sentences("lt", 12)
+    translation = pipeline.translator.translate_article(make_article([" ".join(sentences)], "lt"))
+    assert [p.source for p in translation.pairs] == sentences and all(p.english for p in translation.pairs)
+    assert translation.models["lt"]["backend"] == "ctranslate2 int8"
+    assert translation.models["lt"]["revision"].startswith("local-")

@@ -1,0 +1,233 @@
+"""The CTranslate2 backend: the same checkpoints, converted once to int8, decoded fast on a small CPU.
+
+`convert` turns a local transformers seq2seq model (NLLB/M2M100, Marian, BART) into a
+CTranslate2 model directory; `load_translator` opens it; `CTranslate2Backend` runs batches
+through it behind the same `Backend` interface as transformers, so a route switches backend in
+config.yaml alone.
+
+The converted directory holds only the model (`config.json`, `model.bin`,
+`shared_vocabulary.json`) and a stamp; the tokenizer keeps loading from the transformers
+directory it was converted from. That directory is needed anyway (it is what `make models`
+downloads and locks), it stays the one source of truth for the tokenizer, and a CTranslate2
+`config.json` next to tokenizer files would only confuse `AutoTokenizer`.
+
+What the converted config takes care of (checked by tests/test_ct2.py against transformers):
+NLLB decodes from `</s>` and gets `eng_Latn` as a target prefix (transformers' forced BOS);
+Marian decodes from a zero embedding (transformers' `<pad>` start token, whose embedding is
+zero) and its `<pad>` is dropped from the vocabulary, so it can never be generated (transformers
+bans it with `bad_words_ids`). One difference remains: transformers forces `</s>` as the last
+token of a Marian or BART output that reaches its budget (`forced_eos_token_id`); CTranslate2
+does not, so a cut output differs in that one token. Cut outputs are flagged either way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ctranslate2
+
+    from pipeline.models import LoadedModel
+    from pipeline.translate import DecodingOptions
+
+log = logging.getLogger("newsbrief.ct2")
+
+QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "float16", "bfloat16", "float32")
+STAMP_FILE = "newsbrief-ct2.json"
+# The files of a transformers checkpoint that decide what the converted model holds.
+_SOURCE_FILES = ("config.json", "generation_config.json", "model.safetensors", "pytorch_model.bin")
+
+
+def _ctranslate2() -> Any:
+    try:
+        import ctranslate2
+    except ImportError as exc:
+        raise ImportError(
+            "the ctranslate2 backend needs the ctranslate2 package: "
+            "`pip install ctranslate2` (pinned in requirements.txt)"
+        ) from exc
+    return ctranslate2
+
+
+# ---- converting ------------------------------------------------------------------------------
+
+
+def convert(src_dir: Path, out_dir: Path, quantization: str = "int8", *, force: bool = False) -> Path:
+    """Writes the CTranslate2 copy of the transformers model in `src_dir` to `out_dir`.
+
+    Weights are stored quantized (int8: a quarter of float32 on disk and in memory). The work is
+    skipped when `out_dir` already holds a conversion of the same source files with the same
+    quantization (unless `force`). The copy is written to a scratch folder beside `out_dir` and
+    moved into place, so an interrupted conversion never leaves a half-written model.
+    """
+    ct2 = _ctranslate2()
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantization {quantization!r} (valid: {', '.join(QUANTIZATIONS)})")
+    if not (src_dir / "config.json").is_file():
+        raise FileNotFoundError(f"{src_dir} is not a transformers model directory (no config.json)")
+    stamp = _stamp(src_dir, quantization, ct2.__version__)
+    if not force and _read_stamp(out_dir) == stamp and (out_dir / "model.bin").is_file():
+        log.info("%s is already converted (%s) in %s", src_dir, quantization, out_dir)
+        return out_dir
+
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a nightly log
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
+            scratch = Path(tmp) / "model"
+            _converter(src_dir).convert(str(scratch), quantization=quantization)
+            (scratch / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+            if out_dir.exists():
+                shutil.rmtree(out_dir)
+            scratch.rename(out_dir)
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+    log.info("converted %s to %s (%s)", src_dir, out_dir, quantization)
+    return out_dir
+
+
+def _converter(src_dir: Path) -> Any:
+    ct2 = _ctranslate2()
+
+    class Converter(ct2.converters.TransformersConverter):
+        def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            # transformers 5 dropped BartConfig.normalize_before, which the BART loader reads;
+            # BART is post-norm (the Marian and M2M100 loaders set the attribute themselves).
+            if not hasattr(model.config, "normalize_before"):
+                model.config.normalize_before = False
+            return model
+
+    return Converter(str(src_dir))
+
+
+def _stamp(src_dir: Path, quantization: str, version: str) -> dict[str, object]:
+    files = {}
+    for name in _SOURCE_FILES:
+        path = src_dir / name
+        if path.is_file():
+            st = path.stat()
+            files[name] = [st.st_size, st.st_mtime_ns]
+    return {
+        "source": str(src_dir.resolve()),
+        "source_files": files,
+        "quantization": quantization,
+        "ctranslate2": version,
+    }
+
+
+def _read_stamp(out_dir: Path) -> object:
+    try:
+        return json.loads((out_dir / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def load_translator(
+    path: Path,
+    device: str,
+    threads: int,
+    *,
+    compute_type: str = "auto",
+    max_queued_batches: int = 0,
+) -> ctranslate2.Translator:
+    """Opens a converted model: int8 on CPU, int8_float16 on CUDA, unless `compute_type` says otherwise.
+
+    `threads` is the number of CPU threads one batch uses (0 = every core this process may run
+    on; CTranslate2's own 0 would mean "at most 4"). One batch runs at a time (`inter_threads=1`):
+    on a small machine two concurrent batches only split the same cores and double the memory.
+    """
+    ct2 = _ctranslate2()
+    path = Path(path)
+    if not (path / "model.bin").is_file():
+        raise FileNotFoundError(f"{path} holds no CTranslate2 model (model.bin): convert it first")
+    if device == "auto":
+        device = "cuda" if ct2.get_cuda_device_count() > 0 else "cpu"
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"CTranslate2 runs on 'cpu' or 'cuda', not {device!r}")
+    if compute_type == "auto":
+        compute_type = "int8_float16" if device == "cuda" else "int8"
+    supported = ct2.get_supported_compute_types(device)
+    if compute_type not in supported:
+        raise ValueError(
+            f"compute type {compute_type!r} is not supported on {device} here "
+            f"(supported: {', '.join(sorted(supported))})"
+        )
+    translator = ct2.Translator(
+        str(path),
+        device=device,
+        compute_type=compute_type,
+        inter_threads=1,
+        intra_threads=threads or cpu_count(),
+        max_queued_batches=max_queued_batches,
+    )
+    log.info(
+        "loaded %s on %s as %s with %d threads", path, device, translator.compute_type, threads or cpu_count()
+    )
+    return translator
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# ---- generating ------------------------------------------------------------------------------
+
+
+class CTranslate2Backend:
+    """`Translator.translate_batch` on a converted copy; `loaded.model` is a `ctranslate2.Translator`."""
+
+    def generate_batch(
+        self,
+        loaded: LoadedModel,
+        input_ids: list[list[int]],
+        max_new_tokens: int,
+        decoding: DecodingOptions,
+        target_token: str | None,
+    ) -> list[tuple[str, bool]]:
+        tok = loaded.tokenizer
+        source = [tok.convert_ids_to_tokens(ids) for ids in input_ids]
+        prefix = [[target_token] for _ in source] if target_token else None
+        results = loaded.model.translate_batch(
+            source,
+            target_prefix=prefix,
+            beam_size=decoding.num_beams,
+            # Counts the target prefix, as transformers' max_new_tokens counts the forced BOS.
+            max_decoding_length=max_new_tokens,
+            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            repetition_penalty=decoding.repetition_penalty,
+            return_end_token=True,  # tells an output that ended from one that ran out of budget
+            max_input_length=0,  # never truncate: the Translator splits long inputs beforehand
+            max_batch_size=0,  # the Translator has already batched by tokens
+        )
+        eos = tok.eos_token
+        outputs = []
+        for result in results:
+            tokens = result.hypotheses[0]
+            ended = bool(tokens) and tokens[-1] == eos
+            cut = not ended and len(tokens) >= max_new_tokens
+            if prefix and tokens[:1] == [target_token]:
+                tokens = tokens[1:]
+            if ended:
+                tokens = tokens[:-1]
+            ids = tok.convert_tokens_to_ids(tokens)
+            outputs.append((tok.decode(ids, skip_special_tokens=True).strip(), cut))
+        return outputs

@@ -55,9 +55,13 @@ class TransformersBackend:
         texts = tok.batch_decode(out, skip_special_tokens=True)
         results = []
         for row, text in enumerate(texts):
-            seq = out[row].tolist()
-            produced = len([t for t in seq if t != tok.pad_token_id]) - 1  # minus the decoder start token
-            cut = produced >= max_new_tokens and tok.eos_token_id not in seq[1:]
+            seq = [t for t in out[row].tolist() if t != tok.pad_token_id]
+            produced = len(seq) - 1  # minus the decoder start token
+            # Marian and BART force </s> as the last token when the budget runs out, so an </s>
+            # in that last place does not mean the output ended on its own.
+            forced_eos = loaded.model.generation_config.forced_eos_token_id is not None
+            body = seq[1:-1] if forced_eos and produced >= max_new_tokens else seq[1:]
+            cut = produced >= max_new_tokens and tok.eos_token_id not in body
             results.append((text.strip(), cut))
         return results
 

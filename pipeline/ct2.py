@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsbrief.ct2")
 
-QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "float16", "bfloat16", "float32")
+# No bfloat16: on CPU its matmuls can crash with SIGILL (oneDNN's AMX path).
+QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "float16", "float32")
 STAMP_FILE = "newsbrief-ct2.json"
 # The files of a transformers checkpoint that decide what the converted model holds.
 _SOURCE_FILES = ("config.json", "generation_config.json", "model.safetensors", "pytorch_model.bin")

@@ -199,11 +199,8 @@ class ModelStore:
         """Where the CTranslate2 copy of a model lives: one folder per source revision and type."""
         spec = self.spec(name)
         _, revision = self.source_path(name)
-        return (
-            self.models_dir
-            / "ctranslate2"
-            / f"{spec.id.replace('/', '--')}@{revision[:12]}-{spec.quantization}"
-        )
+        rev = revision if revision.startswith("local-") else revision[:12]
+        return self.models_dir / "ctranslate2" / f"{spec.id.replace('/', '--')}@{rev}-{spec.quantization}"
 
     def status(self) -> list[ModelStatus]:
         out = []

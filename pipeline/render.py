@@ -138,7 +138,7 @@ def render_brief(article: Article) -> str:
                 f"{name_of(lang)}: {_model_ref(m)}" for lang, m in sorted(tr.models.items())
             ),
             summarized_by=f"summary: {sm.model}",
-        summary_method=sm.method,
+            summary_method=sm.method,
         )
     )
 

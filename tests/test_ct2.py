@@ -1,0 +1,206 @@
+"""The CTranslate2 backend against transformers on the tiny models of the real classes.
+
+Converted without quantization (float32), greedy CTranslate2 must produce exactly the tokens
+transformers produces, and score every target token with the same probability: the second check
+sees a wrong source mapping, decoder start token or position offset even where a random tiny
+model emits the same tokens for every input.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config, load_config
+from pipeline.ct2 import STAMP_FILE, CTranslate2Backend, convert, load_translator
+from pipeline.languages import flores_code
+from pipeline.models import LoadedModel, ModelStore
+from pipeline.translate import TARGET_FLORES, DecodingOptions, Translator
+from tests.conftest import ROOT
+
+# tiny model folder → (its name in config.tiny.yaml, source language, sentences)
+CASES = {
+    "nllb": (
+        "tiny-nllb",
+        "lt",
+        [
+            "Vilniaus geležinkelio stotis bus atnaujinta iki 2026 metų.",
+            "Vyriausybė pritarė projektui.",
+            "Traukiniai į Rygą važiuos dažniau, sakė ministras, o bilietai nebrangs.",
+            "Rail Baltica.",
+        ],
+    ),
+    "marian-bg-en": (
+        "tiny-marian-bg-en",
+        "bg",
+        [
+            "Влакът пристигна в София рано сутринта.",
+            "Правителството одобри проекта.",
+            "Министърът каза, че билетите няма да поскъпнат до края на годината.",
+        ],
+    ),
+}
+GREEDY = DecodingOptions(num_beams=1, max_length_ratio=1.5, max_new_tokens=64)
+
+
+@pytest.fixture(scope="module")
+def config(tiny_models: Path) -> Config:
+    return load_config(ROOT / "config.tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def store(config: Config) -> ModelStore:
+    return ModelStore(config.models_dir, config.models, config.runtime, config.base_dir)
+
+
+@pytest.fixture(scope="module")
+def converted(tiny_models: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("ct2")
+    return {name: convert(tiny_models / name, out / name, "float32") for name in CASES}
+
+
+def _ct2_loaded(hf: LoadedModel, path: Path, compute_type: str = "float32") -> LoadedModel:
+    translator = load_translator(path, "cpu", 1, compute_type=compute_type)
+    return replace(hf, model=translator, backend=CTranslate2Backend())
+
+
+def _encode(loaded: LoadedModel, lang: str, sentences: list[str]) -> list[list[int]]:
+    if loaded.spec.family == "nllb":
+        loaded.tokenizer.src_lang = flores_code(lang)
+    return [loaded.tokenizer(s)["input_ids"] for s in sentences]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_greedy_float32_tokens_equal_transformers(name, store, converted):
+    import torch
+
+    route, lang, sentences = CASES[name]
+    hf = store.load(route)
+    tok = hf.tokenizer
+    target = TARGET_FLORES if hf.spec.family == "nllb" else None
+    ids = _encode(hf, lang, sentences)
+    budget = 24
+    kwargs = {"num_beams": 1, "max_new_tokens": budget}
+    if target:
+        kwargs["forced_bos_token_id"] = tok.convert_tokens_to_ids(target)
+    with torch.inference_mode():
+        out = hf.model.generate(**tok.pad({"input_ids": ids}, return_tensors="pt"), **kwargs)
+    translator = load_translator(converted[name], "cpu", 1, compute_type="float32")
+    results = translator.translate_batch(
+        [tok.convert_ids_to_tokens(i) for i in ids],
+        target_prefix=[[target]] * len(ids) if target else None,
+        beam_size=1,
+        max_decoding_length=budget,
+        return_end_token=True,
+    )
+    forced_eos = hf.model.generation_config.forced_eos_token_id
+    for row, result in enumerate(results):
+        expected = [t for t in out[row].tolist()[1:] if t != tok.pad_token_id]  # less the start token
+        got = tok.convert_tokens_to_ids(result.hypotheses[0])
+        if forced_eos is not None and len(expected) == budget and len(got) == budget:
+            # transformers forces </s> as the last token of an output that reaches its budget
+            # (Marian's forced_eos_token_id); CTranslate2 has no such option.
+            assert expected[-1] == forced_eos
+            expected, got = expected[:-1], got[:-1]
+        assert got == expected, sentences[row]
+        assert len(got) >= budget - 1 or got[-1] == tok.eos_token_id
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_float32_scores_equal_transformers(name, store, converted):
+    """Each target token's log-probability given the source, computed by both runtimes."""
+    import torch
+
+    route, lang, sentences = CASES[name]
+    hf = store.load(route)
+    tok = hf.tokenizer
+    ids = _encode(hf, lang, sentences)
+    first = [tok.convert_tokens_to_ids(TARGET_FLORES)] if hf.spec.family == "nllb" else []
+    targets = [first + tok("A short English sentence.", add_special_tokens=False)["input_ids"]] * len(ids)
+    translator = load_translator(converted[name], "cpu", 1, compute_type="float32")
+    scored = translator.score_batch(
+        [tok.convert_ids_to_tokens(i) for i in ids], [tok.convert_ids_to_tokens(t) for t in targets]
+    )
+    start = hf.model.config.decoder_start_token_id
+    expected = []
+    for row in range(len(ids)):
+        decoder_in = torch.tensor([[start, *targets[row]]])
+        with torch.inference_mode():
+            logits = hf.model(input_ids=torch.tensor([ids[row]]), decoder_input_ids=decoder_in).logits[0]
+            if hf.spec.family == "marian":  # <pad>: banned in generation, gone from the converted vocabulary
+                logits[:, tok.pad_token_id] = -math.inf
+            logp = torch.log_softmax(logits, dim=-1)
+        expected.append([logp[i, t].item() for i, t in enumerate([*targets[row], tok.eos_token_id])])
+
+    def distance(a: list[float], b: list[float]) -> float:
+        return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+    for row, result in enumerate(scored):
+        assert result.log_probs == pytest.approx(expected[row], abs=1e-4), sentences[row]
+        # A random tiny model barely listens to its source, so "close" is not enough: the
+        # scores must be closer to those of their own source than to any other sentence's.
+        others = [distance(result.log_probs, expected[j]) for j in range(len(ids)) if j != row]
+        assert distance(result.log_probs, expected[row]) < min(others), sentences[row]
+
+
+def test_translator_gives_the_same_english_and_flags_with_either_backend(config, store, converted):
+    """The product's batching code, run once per backend on the tiny NLLB (greedy, float32)."""
+    route, lang, sentences = CASES["nllb"]
+    hf = store.load(route)
+    translator = Translator(config.translate.model_copy(update={"decoding": GREEDY}), store)
+    with_hf = translator.translate_sentences(hf, lang, sentences)
+    with_ct2 = translator.translate_sentences(_ct2_loaded(hf, converted["nllb"]), lang, sentences)
+    assert with_ct2 == with_hf
+    assert all(english for english, _, _ in with_ct2)
+
+
+def test_a_marian_output_that_runs_out_of_budget_is_flagged(config, store, converted):
+    """transformers forces </s> at Marian's budget, so only CTranslate2 can tell the output was cut."""
+    route, lang, sentences = CASES["marian-bg-en"]
+    hf = store.load(route)
+    translator = Translator(config.translate.model_copy(update={"decoding": GREEDY}), store)
+    results = translator.translate_sentences(_ct2_loaded(hf, converted["marian-bg-en"]), lang, sentences)
+    assert all(english and flags == ["cut at max_new_tokens"] for english, flags, _ in results)
+
+
+def test_int8_conversion_runs_generates_and_is_not_redone(store, tiny_models, tmp_path):
+    route, lang, sentences = CASES["nllb"]
+    out = convert(tiny_models / "nllb", tmp_path / "nllb-int8")  # int8 is the default
+    assert (out / STAMP_FILE).is_file()
+    written = (out / "model.bin").stat().st_mtime_ns
+    assert convert(tiny_models / "nllb", out) == out
+    assert (out / "model.bin").stat().st_mtime_ns == written, "an up-to-date conversion was redone"
+    assert (out / "model.bin").stat().st_size < (tiny_models / "nllb" / "model.safetensors").stat().st_size
+
+    hf = store.load(route)
+    loaded = _ct2_loaded(hf, out, compute_type="auto")
+    assert loaded.model.compute_type.startswith("int8")
+    ids = _encode(hf, lang, sentences)
+    beams = DecodingOptions(num_beams=2, max_new_tokens=12)
+    outputs = loaded.backend.generate_batch(loaded, ids, 12, beams, TARGET_FLORES)
+    assert len(outputs) == len(sentences)
+    for text, cut in outputs:
+        assert text and TARGET_FLORES not in text
+        assert isinstance(cut, bool)
+
+
+def test_bart_converts_and_summarizes(store, tiny_models, tmp_path):
+    """transformers 5 dropped BartConfig.normalize_before, which the converter's BART loader reads."""
+    tok = store.load("tiny-bart").tokenizer
+    out = convert(tiny_models / "bart", tmp_path / "bart-int8")
+    translator = load_translator(out, "cpu", 1)
+    source = tok.convert_ids_to_tokens(tok("The railway opens in 2026. Trains will be faster.")["input_ids"])
+    result = translator.translate_batch([source], beam_size=2, min_decoding_length=3, max_decoding_length=8)
+    assert 3 <= len(result[0].hypotheses[0]) <= 8
+
+
+def test_load_translator_names_what_is_wrong(converted):
+    with pytest.raises(ValueError, match="'cpu' or 'cuda'"):
+        load_translator(converted["nllb"], "mps", 1)
+    with pytest.raises(ValueError, match="supported: "):
+        load_translator(converted["nllb"], "cpu", 1, compute_type="float16")
+    with pytest.raises(FileNotFoundError, match="convert it first"):
+        load_translator(converted["nllb"].parent, "cpu", 1)

@@ -143,8 +143,35 @@ class Pipeline:
         return article, route
 
     def process(self, article: Article) -> Article:
-        """Translate and summarize a prepared article (in place)."""
+        """Translate and summarize one prepared article (in place)."""
         article.translation = self.translator.translate_article(article)
+        return self.summarize(article)
+
+    def translate_group(self, articles: list[Article]) -> list[Exception | None]:
+        """Translates articles together (their sentences share batches); returns per article the
+        error that stopped it, or None. A failing group is retried one article at a time, so one
+        article's problem never fails its neighbours."""
+        try:
+            for article, translation in zip(
+                articles, self.translator.translate_articles(articles), strict=True
+            ):
+                article.translation = translation
+            return [None] * len(articles)
+        except Exception:
+            if len(articles) == 1:
+                raise
+        errors: list[Exception | None] = []
+        for article in articles:
+            try:
+                article.translation = self.translator.translate_article(article)
+                errors.append(None)
+            except Exception as exc:  # recorded on this article by the caller
+                errors.append(exc)
+        return errors
+
+    def summarize(self, article: Article) -> Article:
+        """Warnings from translation, then the headline, key points and summary."""
+        assert article.translation is not None  # noqa: S101
         if article.translation.fallback_count:
             n, fallback = article.translation.fallback_count, article.translation.models["fallback"]["model"]
             article.warn(f"{n} sentence(s) failed output checks and were retried on {fallback}")
@@ -223,38 +250,40 @@ def _run(
         len(todo), skipped, len(failures), time.monotonic() - started,
     )  # fmt: skip
 
-    # Pass 2: grouped by route, so each model is loaded once.
+    # Pass 2: grouped by route, so each model is loaded once; a route's articles are translated
+    # in groups whose sentences share batches, then each is summarized, written and committed.
     processed = 0
     progress = _progress(len(todo))
     taken = {Path(r.brief).name: r.source_file for r in state.all() if r.brief}
-    for _route, rel, path, sha, detection in sorted(todo, key=lambda t: t[:2]):
-        t0 = time.monotonic()
-        fail = _Failer(state, failures, rel, pipeline.fingerprint(None), run_date)
+    todo.sort(key=lambda t: t[:2])
+    size = config.translate.group_articles
+    groups = [todo[k : k + size] for k in range(0, len(todo), size)]
+    for group in groups:
+        prepared: list[tuple[Article, str, str, float]] = []  # (article, source_file, sha256, started)
+        for _route, rel, path, sha, detection in group:
+            try:
+                article, _ = pipeline.prepare(path, input_dir, detection)
+                prepared.append((article, rel, sha, time.monotonic()))
+            except Exception as exc:
+                _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
+                progress.update(1)
         try:
-            article, _ = pipeline.prepare(path, input_dir, detection)
-            pipeline.process(article)
-            name = brief_filename(article, lambda n, rel=rel: taken.get(n, rel) != rel)
-            taken[name] = rel
-            brief = f"briefs/{name}"
-            fingerprint = pipeline.fingerprint(article.language)
-            row = Record(rel, sha, "writing", fingerprint, run_date, language=article.language, brief=brief)
-            previous = state.get(rel)
-            state.put(row)  # committed before the file exists: a crash now leaves a findable brief
-            article.brief_path = output_dir / brief
-            write_atomic(article.brief_path, render_brief(article))
-            if previous and previous.brief and previous.brief != brief:
-                (output_dir / previous.brief).unlink(missing_ok=True)  # the old brief of a changed file
-            entry = entry_for(article, output_dir, fallback_sentences=article.translation.fallback_count)
-            state.put(replace(row, status="done", entry=asdict(entry)))
-            processed += 1
-            log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
-        except ArticleError as exc:
-            fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
-        except Exception as exc:
-            log.exception("%s: unexpected error", rel)
-            fail(sha, f"internal error: {type(exc).__name__}: {exc}", retry=True)
-        finally:
-            progress.update(1)
+            errors = pipeline.translate_group([a for a, *_ in prepared])
+        except Exception as exc:  # a group of one that failed: recorded on its article below
+            errors = [exc]
+        for (article, rel, sha, t0), error in zip(prepared, errors, strict=True):
+            try:
+                if error is not None:
+                    raise error
+                pipeline.summarize(article)
+                brief = _write_brief(article, rel, sha, run_date, output_dir, pipeline, state, taken)
+                processed += 1
+                log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
+            except Exception as exc:
+                _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
+            finally:
+                article.translation = None  # keep memory flat across the group
+                progress.update(1)
     progress.close()
 
     # The day's digest covers every article processed on that date, across runs, so a second
@@ -270,6 +299,53 @@ def _run(
         path, processed, skipped, len(failures), pipeline.store.loads, time.monotonic() - started,
     )  # fmt: skip
     return RunResult(path, processed, failures, pipeline.store.loads, skipped)
+
+
+def _write_brief(
+    article: Article,
+    rel: str,
+    sha: str,
+    run_date: str,
+    output_dir: Path,
+    pipeline: Pipeline,
+    state: State,
+    taken: dict[str, str],
+) -> str:
+    """Renders the brief, writes it atomically and commits its row; returns its relative path."""
+    assert article.translation is not None  # noqa: S101
+    name = brief_filename(article, lambda n: taken.get(n, rel) != rel)
+    taken[name] = rel
+    brief = f"briefs/{name}"
+    row = Record(
+        rel,
+        sha,
+        "writing",
+        pipeline.fingerprint(article.language),
+        run_date,
+        language=article.language,
+        brief=brief,
+    )
+    previous = state.get(rel)
+    state.put(row)  # committed before the file exists: a crash now leaves a findable brief
+    article.brief_path = output_dir / brief
+    write_atomic(article.brief_path, render_brief(article))
+    if previous and previous.brief and previous.brief != brief:
+        (output_dir / previous.brief).unlink(missing_ok=True)  # the old brief of a changed file
+    entry = entry_for(article, output_dir, fallback_sentences=article.translation.fallback_count)
+    state.put(replace(row, status="done", entry=asdict(entry)))
+    return brief
+
+
+def _record_failure(
+    state: State, failures: list[Failure], rel: str, sha: str, fingerprint: str, run_date: str, exc: Exception
+) -> None:
+    """An article's failure: expected ones (ArticleError) by their message, bugs with a trace."""
+    fail = _Failer(state, failures, rel, fingerprint, run_date)
+    if isinstance(exc, ArticleError):
+        fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
+    else:
+        log.error("%s: unexpected error", rel, exc_info=exc)
+        fail(sha, f"internal error: {type(exc).__name__}: {exc}", retry=True)
 
 
 def _unchanged(record: Record, pipeline: Pipeline) -> bool:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsbrief.translate")
 
 PASSTHROUGH = "passthrough"
+UNTRANSLATED = "untranslated"  # a paragraph in a language no route covers: kept as is, flagged
 TARGET_FLORES = "eng_Latn"
 
 
@@ -61,6 +62,8 @@ class TranslateOptions(BaseModel):
         fallback: the model that retries a sentence whose output fails a check (none: no retry).
         batch_tokens: at most this many padded source tokens per batch.
         max_batch_sentences: at most this many sentences per batch.
+        group_articles: articles of one route translated together, so that their sentences
+            share batches (fuller batches, less padding); memory grows with it, not with the inbox.
         decoding: generation settings.
         decoding_by_family: per model family (`nllb`, `marian`), settings that differ from `decoding`.
         checks: the output checks (see pipeline/checks.py).
@@ -73,6 +76,7 @@ class TranslateOptions(BaseModel):
     fallback: str | None = "nllb"
     batch_tokens: int = Field(2048, gt=0)
     max_batch_sentences: int = Field(32, gt=0)
+    group_articles: int = Field(32, ge=1)
     decoding: DecodingOptions = DecodingOptions()
     decoding_by_family: dict[Literal["nllb", "marian"], dict[str, Any]] = {}
     checks: CheckOptions = CheckOptions()
@@ -166,11 +170,83 @@ class Translator:
 
     def translate_article(self, article: Article) -> Translation:
         """Translates the title and every paragraph, each from its own detected language."""
+        return self.translate_articles([article])[0]
+
+    def translate_articles(self, articles: list[Article]) -> list[Translation]:
+        """Translates several articles at once: each route's sentences from all of them share
+        batches (fuller batches, less padding), then go back to their article, in order."""
+        units: list[tuple[int, int, str, str]] = []  # (article, paragraph, lang, sentence)
+        for a, article in enumerate(articles):
+            units += [(a, *unit) for unit in self._units(article)]
+        by_route: dict[tuple[str, str], list[int]] = {}
+        for idx, (a, _, lang, _) in enumerate(units):
+            by_route.setdefault((self._paragraph_route(lang, articles[a]), lang), []).append(idx)
+        pairs: list[SentencePair | None] = [None] * len(units)
+        models: list[dict[str, dict[str, str]]] = [{} for _ in articles]
+        decoding: list[dict[str, dict[str, object]]] = [{} for _ in articles]
+        for (route, lang), indices in by_route.items():
+            sources = [units[i][3] for i in indices]
+            fallback = None
+            if route == UNTRANSLATED:
+                used = {"route": UNTRANSLATED, "model": "none", "revision": "-"}
+                settings = None
+                flag = f"not translated: no route translates {name_of(lang)} ({lang})"
+                results = [
+                    SentencePair(units[i][1], src, src, lang, UNTRANSLATED, [flag])
+                    for i, src in zip(indices, sources, strict=True)
+                ]
+            elif route == PASSTHROUGH:
+                used = {"route": PASSTHROUGH, "model": PASSTHROUGH, "revision": "-"}
+                settings = None
+                results = [
+                    SentencePair(units[i][1], src, src, lang, PASSTHROUGH)
+                    for i, src in zip(indices, sources, strict=True)
+                ]
+            else:
+                loaded = self.store.load(route)
+                used, settings = (
+                    provenance(loaded),
+                    self.options.decoding_for(loaded.spec.family).model_dump(),
+                )
+                results = [
+                    SentencePair(units[i][1], src, english, lang, route, flags, notes)
+                    for i, src, (english, flags, notes) in zip(
+                        indices, sources, self.translate_sentences(loaded, lang, sources), strict=True
+                    )
+                ]
+                fallback = self._check_and_fall_back(results, lang)
+            for i, pair in zip(indices, results, strict=True):
+                a = units[i][0]
+                pairs[i] = pair
+                models[a][lang] = used
+                if settings is not None:
+                    decoding[a][lang] = settings
+                if fallback and any(n.startswith("fallback to") for n in pair.notes):
+                    models[a]["fallback"] = fallback
+        assert all(p is not None for p in pairs), "a sentence went missing"  # noqa: S101 - invariant, cheap
+        out = []
+        for a in range(len(articles)):
+            mine = [p for (owner, *_), p in zip(units, pairs, strict=True) if owner == a and p is not None]
+            out.append(Translation(mine, models[a], decoding[a]))
+        return out
+
+    def _paragraph_route(self, lang: str, article: Article) -> str:
+        """A paragraph's route; one in a language no route translates (a Latin quotation in a
+        Lithuanian article) is kept in the original and flagged, rather than failing the article."""
+        try:
+            return self.route_for(lang)
+        except UnsupportedLanguageError:
+            if lang == article.language or (article.detection and lang == article.detection.best_guess):
+                raise
+            return UNTRANSLATED
+
+    def _units(self, article: Article) -> list[tuple[int, str, str]]:
+        """(paragraph, language, sentence) for the title (paragraph -1) and the body, in order."""
         det = article.detection
         if det is None:
             raise ValueError("detect the article's language before translating it")
         article_lang = det.lang if det.lang != UNDETERMINED else det.best_guess
-        units: list[tuple[int, str, str]] = []  # (paragraph, lang, sentence)
+        units: list[tuple[int, str, str]] = []
         if article.title:
             units += [
                 (-1, article_lang, s) for s in split_sentences(article.title, article_lang, self.segment)
@@ -179,38 +255,7 @@ class Translator:
             lang = det.paragraphs[i].lang if i < len(det.paragraphs) else article_lang
             lang = article_lang if lang == UNDETERMINED else lang
             units += [(i, lang, s) for s in split_sentences(para, lang, self.segment)]
-        pairs: list[SentencePair | None] = [None] * len(units)
-        models: dict[str, dict[str, str]] = {}
-        by_route: dict[tuple[str, str], list[int]] = {}
-        for idx, (_, lang, _) in enumerate(units):
-            by_route.setdefault((self.route_for(lang), lang), []).append(idx)
-        decoding: dict[str, dict[str, object]] = {}
-        for (route, lang), indices in by_route.items():
-            sources = [units[i][2] for i in indices]
-            if route == PASSTHROUGH:
-                results = [
-                    SentencePair(units[i][0], src, src, lang, PASSTHROUGH)
-                    for i, src in zip(indices, sources, strict=True)
-                ]
-                models[lang] = {"route": PASSTHROUGH, "model": PASSTHROUGH, "revision": "-"}
-            else:
-                loaded = self.store.load(route)
-                models[lang] = provenance(loaded)
-                decoding[lang] = self.options.decoding_for(loaded.spec.family).model_dump()
-                results = [
-                    SentencePair(units[i][0], src, english, lang, route, flags, notes)
-                    for i, src, (english, flags, notes) in zip(
-                        indices, sources, self.translate_sentences(loaded, lang, sources), strict=True
-                    )
-                ]
-                fallback = self._check_and_fall_back(results, lang)
-                if fallback:
-                    models["fallback"] = fallback
-            for i, pair in zip(indices, results, strict=True):
-                pairs[i] = pair
-        done = [p for p in pairs if p is not None]
-        assert len(done) == len(units), "a sentence went missing"  # noqa: S101 - invariant, cheap
-        return Translation(done, models, decoding)
+        return units
 
     def _check_and_fall_back(self, pairs: list[SentencePair], lang: str) -> dict[str, str] | None:
         """Checks each output; retries failures on the fallback route; flags what still fails.

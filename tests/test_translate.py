@@ -192,3 +192,38 @@ def test_a_route_can_run_on_ctranslate2_int8(tiny_config: Config, tmp_path: Path
     assert [p.source for p in translation.pairs] == sentences and all(p.english for p in translation.pairs)
     assert translation.models["lt"]["backend"] == "ctranslate2 int8"
     assert translation.models["lt"]["revision"].startswith("local-")
+
+
+def test_articles_translated_together_fail_alone(tiny_config: Config, tmp_path: Path):
+    """A group shares batches, but one article's problem (here: its Georgian paragraph needs a
+    model that is missing) fails that article only; a Latin paragraph is kept and flagged."""
+    from pipeline.models import ModelSpec
+
+    inbox = tiny_config.input_dir
+    for p in inbox.iterdir():
+        p.unlink()
+    lt = corpus_sentences("lt", 40)
+    ka = " ".join(corpus_sentences("ka", 3))
+    latin = (
+        "Gallia est omnis divisa in partes tres, quarum unam incolunt Belgae, aliam Aquitani, tertiam Galli."
+    )
+    for i in range(4):
+        body = "\n".join(lt[i * 8 : i * 8 + 8])
+        (inbox / f"lt-{i}.txt").write_text(f"date 2025-01-0{i + 1}\n{body}\n", encoding="utf-8")
+    (inbox / "lt-with-georgian.txt").write_text("\n".join(lt[32:40]) + f"\n{ka}\n", encoding="utf-8")
+    (inbox / "lt-with-latin.txt").write_text("\n".join(lt[:6]) + f"\n{latin}\n", encoding="utf-8")
+    models = dict(tiny_config.models)
+    models["tiny-nllb"] = ModelSpec(
+        id="newsbrief-fixtures/tiny-nllb", path=str(tmp_path / "gone"), family="nllb"
+    )
+    config = tiny_config.model_copy(update={"models": models})
+    result = run_digest(config)
+    assert [f.source_file for f in result.failed] == ["lt-with-georgian.txt"]
+    assert "tiny-nllb" in result.failed[0].reason
+    assert result.processed == 5
+    (latin_brief,) = [
+        b.read_text(encoding="utf-8")
+        for b in (config.output_dir / "briefs").glob("*.md")
+        if "source_file: lt-with-latin.txt" in b.read_text(encoding="utf-8")
+    ]
+    assert "not translated: no route translates Latin (la)" in latin_brief

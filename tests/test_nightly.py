@@ -6,7 +6,6 @@ import codecs
 import gzip
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -237,10 +236,6 @@ def _cleanup_permissions(tmp_path: Path):
     for p in tmp_path.rglob("*"):  # let pytest delete what a test made unreadable
         if p.is_file() and not p.is_symlink():
             p.chmod(0o644)
-
-
-def test_shutil_is_available_for_fixtures():
-    assert shutil.which(sys.executable) or Path(sys.executable).exists()
 
 
 def test_memory_does_not_grow_with_the_number_of_articles(tiny_models, record_property):

@@ -226,11 +226,10 @@ def _run(
     todo: list[tuple[str, str, Path, str, Detection]] = []  # (route, source_file, path, sha256, detection)
     for path in iter_input_files(input_dir):
         rel = path.relative_to(input_dir).as_posix()
-        fail = _Failer(state, failures, rel, pipeline.fingerprint(None), run_date)
         try:
             sha = file_sha256(path)
         except ArticleError as exc:
-            fail("-", str(exc), retry=True)
+            _record_failure(state, failures, rel, "-", pipeline.fingerprint(None), run_date, exc)
             continue
         record = state.get(rel)
         if not force and record and record.sha256 == sha and _unchanged(record, pipeline):
@@ -240,11 +239,8 @@ def _run(
             article, route = pipeline.prepare(path, input_dir)
             assert article.detection is not None  # noqa: S101
             todo.append((route, rel, path, sha, article.detection))
-        except ArticleError as exc:
-            fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
-        except Exception as exc:  # a bug must not lose the other articles; it is logged in full
-            log.exception("%s: unexpected error while reading", rel)
-            fail(sha, f"internal error while reading: {type(exc).__name__}: {exc}", retry=True)
+        except Exception as exc:  # recorded on this file; a bug must not lose the other articles
+            _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
     log.info(
         "%d new or changed article(s), %d unchanged, %d failed to read, in %.1fs",
         len(todo), skipped, len(failures), time.monotonic() - started,
@@ -339,13 +335,20 @@ def _write_brief(
 def _record_failure(
     state: State, failures: list[Failure], rel: str, sha: str, fingerprint: str, run_date: str, exc: Exception
 ) -> None:
-    """An article's failure: expected ones (ArticleError) by their message, bugs with a trace."""
-    fail = _Failer(state, failures, rel, fingerprint, run_date)
+    """Records one file's failure in the log, in this run's list and in the state database.
+
+    Expected failures (ArticleError) are recorded by their message, bugs with a full trace. A file
+    whose failure may pass (a missing model, a bug) is retried next run; one that failed for a
+    reason in its content is not retried until its bytes or the settings change.
+    """
     if isinstance(exc, ArticleError):
-        fail(sha, str(exc), retry=isinstance(exc, ModelMissingError))
+        reason, retry = str(exc), isinstance(exc, ModelMissingError)
+        log.error("%s: %s", rel, reason)
     else:
+        reason, retry = f"internal error: {type(exc).__name__}: {exc}", True
         log.error("%s: unexpected error", rel, exc_info=exc)
-        fail(sha, f"internal error: {type(exc).__name__}: {exc}", retry=True)
+    failures.append(Failure(rel, reason))
+    state.put(Record(rel, sha, "failed", fingerprint, run_date, retry=retry, reason=reason))
 
 
 def _unchanged(record: Record, pipeline: Pipeline) -> bool:
@@ -361,26 +364,6 @@ def _entry_from_json(data: dict) -> DigestEntry:
     data = dict(data)
     data["sort_key"] = (tuple(data["sort_key"][0]), data["sort_key"][1])
     return DigestEntry(**data)
-
-
-@dataclass
-class _Failer:
-    """Records one file's failure: in the log, in this run's list, and in the state database."""
-
-    state: State
-    failures: list[Failure]
-    source_file: str
-    fingerprint: str
-    run_date: str
-
-    def __call__(self, sha: str, reason: str, retry: bool) -> None:
-        """retry: the cause may pass (a missing model, a bug); otherwise unchanged bytes are not retried."""
-        log.error("%s: %s", self.source_file, reason)
-        self.failures.append(Failure(self.source_file, reason))
-        row = Record(
-            self.source_file, sha, "failed", self.fingerprint, self.run_date, retry=retry, reason=reason
-        )
-        self.state.put(row)
 
 
 def file_sha256(path: Path) -> str:

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +127,6 @@ class ModelStore:
         self.runtime = runtime
         self.base_dir = base_dir
         self._loaded: OrderedDict[str, LoadedModel] = OrderedDict()
-        self._lock = threading.Lock()
         self.loads = 0  # how many times a model was read from disk, for logs and tests
 
     # ---- resolving -------------------------------------------------------------------
@@ -242,19 +240,18 @@ class ModelStore:
     # ---- loading ---------------------------------------------------------------------
     def load(self, name: str) -> LoadedModel:
         """The model and tokenizer, loaded once and kept while among the most recently used."""
-        with self._lock:
-            if name in self._loaded:
-                self._loaded.move_to_end(name)
-                return self._loaded[name]
-            path, revision = self.local_path(name)
-            spec = self.spec(name)
-            while len(self._loaded) >= self.runtime.max_loaded_models:
-                old, _ = self._loaded.popitem(last=False)
-                log.info("released model %s (max_loaded_models=%d)", old, self.runtime.max_loaded_models)
-            loaded = self._load(name, spec, path, revision)
-            self._loaded[name] = loaded
-            self.loads += 1
-            return loaded
+        if name in self._loaded:
+            self._loaded.move_to_end(name)
+            return self._loaded[name]
+        path, revision = self.local_path(name)
+        spec = self.spec(name)
+        while len(self._loaded) >= self.runtime.max_loaded_models:
+            old, _ = self._loaded.popitem(last=False)
+            log.info("released model %s (max_loaded_models=%d)", old, self.runtime.max_loaded_models)
+        loaded = self._load(name, spec, path, revision)
+        self._loaded[name] = loaded
+        self.loads += 1
+        return loaded
 
     def _load(self, name: str, spec: ModelSpec, path: Path, revision: str) -> LoadedModel:
         import torch

@@ -142,11 +142,6 @@ class Pipeline:
         route = self.translator.route_for(det.lang if det.lang != UNDETERMINED else det.best_guess)
         return article, route
 
-    def process(self, article: Article) -> Article:
-        """Translate and summarize one prepared article (in place)."""
-        article.translation = self.translator.translate_article(article)
-        return self.summarize(article)
-
     def translate_group(self, articles: list[Article]) -> list[Exception | None]:
         """Translates articles together (their sentences share batches); returns per article the
         error that stopped it, or None. A failing group is retried one article at a time, so one

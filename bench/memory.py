@@ -60,12 +60,12 @@ def rss_mb():  # resident memory now (ru_maxrss only gives the peak)
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
 
 samples = {}
-process = run.Pipeline.process
+summarize = run.Pipeline.summarize  # runs once per article, after its translation
 def sampled(self, article):
-    out = process(self, article)
+    out = summarize(self, article)
     samples[len(samples) + 1] = rss_mb()
     return out
-run.Pipeline.process = sampled
+run.Pipeline.summarize = sampled
 rc = main(["digest", "--quiet", "--config", sys.argv[1]])
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"rc": rc, "peak_rss_mb": peak, "samples": samples}))

@@ -246,9 +246,8 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
         routes: dict[str, list[str]] = {}
         for lang, name in config.translate.routes.items():
             routes.setdefault(name, []).append(lang)
-        for s in store.status():
-            if s.name not in names:
-                continue
+        statuses = store.status(names)  # resolving a model hashes its local weights: do it once
+        for s in statuses:
             used = ", ".join(sorted(routes.get(s.name, [])))
             if s.name == config.translate.default:
                 used = (used + ", " if used else "") + "every other language"
@@ -259,7 +258,7 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
             print(f"{s.name:<14} {s.spec.id:<40} {backend:<17} {state:<22} routes: {used}")
             if not s.present:
                 print(f"{'':<14} {s.location}")
-        return EXIT_OK if all(s.present for s in store.status() if s.name in names) else EXIT_ARTICLES_FAILED
+        return EXIT_OK if all(s.present for s in statuses) else EXIT_ARTICLES_FAILED
     if args.action == "download":
         status = EXIT_OK
         for name in names:
@@ -278,12 +277,12 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
     return _convert(store, names)
 
 
-def _convert(store, names: list[str], force: bool = False) -> int:
+def _convert(store, names: list[str]) -> int:
     """Writes the CTranslate2 copy of each model whose backend is ctranslate2 (or of each named one)."""
     status = EXIT_OK
     for name in names:
         try:
-            out = store.convert(name, force=force)
+            out = store.convert(name)
             print(f"{name}: {store.spec(name).id} → {out}")
         except ArticleError as exc:  # the source model is not downloaded
             print(f"{name}: {exc}", file=sys.stderr)
@@ -310,9 +309,7 @@ def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
     except OSError as exc:
         problems.append(f"output folder {out} is not writable: {exc}")
     store = ModelStore(config.models_dir, config.models, config.runtime, config.base_dir)
-    for s in store.status():
-        if s.name not in _routed_names(config):
-            continue
+    for s in store.status(_routed_names(config)):
         if s.present:
             print(f"model       {s.name}: {s.spec.id} present ({s.revision})")
         else:

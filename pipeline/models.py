@@ -200,9 +200,12 @@ class ModelStore:
         rev = revision if revision.startswith("local-") else revision[:12]
         return self.models_dir / "ctranslate2" / f"{spec.id.replace('/', '--')}@{rev}-{spec.quantization}"
 
-    def status(self) -> list[ModelStatus]:
+    def status(self, names: list[str] | None = None) -> list[ModelStatus]:
+        """Whether each model (all, or those named) is present locally, and at which revision."""
         out = []
         for name, spec in self.specs.items():
+            if names is not None and name not in names:
+                continue
             try:
                 path, rev = self.local_path(name)
                 out.append(ModelStatus(name, spec, True, str(path), rev))

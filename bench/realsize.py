@@ -276,9 +276,13 @@ def build(name: str, cache: Path = CACHE, *, force: bool = False) -> tuple[Path,
     hf, ct2 = hf_dir(name, cache), ct2_dir(name, cache)
     stamp_file = folder / STAMP
     built = (hf / "model.safetensors").is_file() and (ct2 / "model.bin").is_file()
-    if not force and built and stamp_file.is_file() and stamp_file.read_text(encoding="utf-8") == stamp:
-        return hf, ct2, 0.0
     started = time.perf_counter()
+    if not force and built and stamp_file.is_file() and stamp_file.read_text(encoding="utf-8") == stamp:
+        # Redone only where newsbrief's converted layout changed (convert checks its own stamp).
+        before = (ct2 / "model.bin").stat().st_mtime_ns
+        convert(hf, ct2, "int8")
+        redone = (ct2 / "model.bin").stat().st_mtime_ns != before
+        return hf, ct2, time.perf_counter() - started if redone else 0.0
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

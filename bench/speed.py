@@ -88,9 +88,8 @@ class Settings:
         batching: `single` (one unit per call), `easynmt` (sorted, 16 per batch), `tokens`
             (sorted, padded-token budget, across the workload) or `article` (the same, within
             each article).
-        tokenizer: `transformers` (the product's tokenizer, which imports torch) or
-            `vocabulary` (ids to token strings from the converted model's vocabulary: what a
-            torch-free translation process would hold).
+        tokenizer: `transformers` (AutoTokenizer, which imports torch) or `product` (the
+            file-based tokenizer the product's CTranslate2 routes load: no torch in the process).
         time_budget_s: stop starting new batches after this long (0 = run everything); single
             units then run in a fixed shuffled order, so that the subset is a fair sample.
         env: extra environment of the worker process (e.g. `CT2_FORCE_CPU_ISA`), for tuning.
@@ -220,23 +219,6 @@ def source_ids(units: list[Unit], family: str, tok: Any, vocab: int) -> list[lis
     return [head + [rng.choice(ordinary) for _ in range(u.source_len - body)] + tail for u in units]
 
 
-class VocabularyTokenizer:
-    """Ids to token strings and back through a converted model's vocabulary (no transformers, no torch)."""
-
-    def __init__(self, model_dir: Path):
-        self.tokens: list[str] = json.loads(
-            (model_dir / "shared_vocabulary.json").read_text(encoding="utf-8")
-        )
-        self.ids = {t: i for i, t in enumerate(self.tokens)}
-        self.bos_token_id, self.eos_token_id = self.ids.get("<s>"), self.ids["</s>"]
-
-    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
-        return [self.tokens[i] for i in ids]
-
-    def convert_tokens_to_ids(self, token: str) -> int:
-        return self.ids[token]
-
-
 def _rss_mb() -> float:
     """This process's peak resident memory so far.
 
@@ -259,8 +241,10 @@ def run_worker(settings: Settings) -> dict[str, Any]:
     threads = settings.threads or _cores()
 
     started = time.perf_counter()
-    if settings.tokenizer == "vocabulary":
-        tok: Any = VocabularyTokenizer(ct2_dir(settings.model))
+    if settings.tokenizer == "product":
+        from pipeline.tokenizer import load_tokenizer
+
+        tok: Any = load_tokenizer(ct2_dir(settings.model), arch.family)
     else:
         from transformers import AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -391,12 +375,10 @@ def variants(model: str, units: list[Unit], args: argparse.Namespace) -> list[Se
     out = [
         Settings("naive", "transformers", "single", time_budget_s=args.naive_seconds, **common),
         Settings("easynmt", "transformers", "easynmt", **common),
-        Settings("default", "ctranslate2", "tokens", **common),
+        Settings("default", "ctranslate2", "tokens", tokenizer="product", **common),
     ]
-    if not args.quick:
-        out.append(Settings("default/no-torch", "ctranslate2", "tokens", tokenizer="vocabulary", **common))
-        if arch.family != "bart":
-            out.append(Settings("default/article", "ctranslate2", "article", **common))
+    if not args.quick and arch.family != "bart":
+        out.append(Settings("default/article", "ctranslate2", "article", tokenizer="product", **common))
     for settings in out:
         settings.batches = batches_for(units, settings)
     return out

@@ -8,11 +8,22 @@ switches backend in config.yaml alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from pipeline.models import LoadedModel
     from pipeline.translate import DecodingOptions
+
+
+@dataclass(frozen=True)
+class SummaryDecoding:
+    """How a summary is generated (the summarizer's own settings come from its options)."""
+
+    num_beams: int
+    min_new_tokens: int
+    max_new_tokens: int
+    no_repeat_ngram_size: int = 3
 
 
 class Backend(Protocol):
@@ -30,6 +41,10 @@ class Backend(Protocol):
         code, </s>). `target_token` (NLLB's `eng_Latn`) must be the first generated token.
         `was_cut` is true when an output reached `max_new_tokens` without ending.
         """
+        ...
+
+    def summarize_batch(self, loaded: LoadedModel, texts: list[str], decoding: SummaryDecoding) -> list[str]:
+        """One summary per text, in order; the checkpoint's length penalty and forced BOS apply."""
         ...
 
 
@@ -64,6 +79,23 @@ class TransformersBackend:
             cut = produced >= max_new_tokens and tok.eos_token_id not in body
             results.append((text.strip(), cut))
         return results
+
+
+    def summarize_batch(self, loaded: LoadedModel, texts: list[str], decoding: SummaryDecoding) -> list[str]:
+        import torch
+
+        tok = loaded.tokenizer
+        inputs = tok(texts, return_tensors="pt", padding=True)
+        inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
+        with torch.inference_mode():
+            out = loaded.model.generate(
+                **inputs,
+                num_beams=decoding.num_beams,
+                min_new_tokens=decoding.min_new_tokens,
+                max_new_tokens=decoding.max_new_tokens,
+                no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            )
+        return [t.strip() for t in tok.batch_decode(out, skip_special_tokens=True)]
 
 
 def generate_kwargs(

@@ -5,11 +5,10 @@ CTranslate2 model directory; `load_translator` opens it; `CTranslate2Backend` ru
 through it behind the same `Backend` interface as transformers, so a route switches backend in
 config.yaml alone.
 
-The converted directory holds only the model (`config.json`, `model.bin`,
-`shared_vocabulary.json`) and a stamp; the tokenizer keeps loading from the transformers
-directory it was converted from. That directory is needed anyway (it is what `make models`
-downloads and locks), it stays the one source of truth for the tokenizer, and a CTranslate2
-`config.json` next to tokenizer files would only confuse `AutoTokenizer`.
+The converted directory holds the model (`config.json`, `model.bin`,
+`shared_vocabulary.json`), the tokenizer files that pipeline/tokenizer.py reads without
+transformers or torch (written from transformers' own tokenizer at conversion), and a stamp. A
+CTranslate2 route therefore runs in a process that never imports torch.
 
 What the converted config takes care of (checked by tests/test_ct2.py against transformers):
 NLLB decodes from `</s>` and gets `eng_Latn` as a target prefix (transformers' forced BOS);
@@ -30,9 +29,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.tokenizer import save_tokenizer
+
 if TYPE_CHECKING:
     import ctranslate2
 
+    from pipeline.backends import SummaryDecoding
     from pipeline.models import LoadedModel
     from pipeline.translate import DecodingOptions
 
@@ -41,6 +43,11 @@ log = logging.getLogger("newsbrief.ct2")
 # No bfloat16: on CPU its matmuls can crash with SIGILL (oneDNN's AMX path).
 QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "float16", "float32")
 STAMP_FILE = "newsbrief-ct2.json"
+# Bumped when a converted folder gains files: older conversions are then redone.
+#   2: the tokenizer files (pipeline/tokenizer.py) are saved beside the model.
+LAYOUT = 2
+# transformers' model_type → the family whose tokenizer files are saved beside the model.
+FAMILIES = {"m2m_100": "nllb", "marian": "marian", "bart": "bart"}
 # The files of a transformers checkpoint that decide what the converted model holds.
 _SOURCE_FILES = ("config.json", "generation_config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -87,6 +94,7 @@ def convert(src_dir: Path, out_dir: Path, quantization: str = "int8", *, force: 
         with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
             scratch = Path(tmp) / "model"
             _converter(src_dir).convert(str(scratch), quantization=quantization)
+            save_tokenizer(src_dir, scratch, family_of(src_dir))
             (scratch / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
             if out_dir.exists():
                 shutil.rmtree(out_dir)
@@ -96,6 +104,15 @@ def convert(src_dir: Path, out_dir: Path, quantization: str = "int8", *, force: 
             hf_logging.enable_progress_bar()
     log.info("converted %s to %s (%s)", src_dir, out_dir, quantization)
     return out_dir
+
+
+def family_of(model_dir: Path) -> str:
+    """The tokenizer family of a transformers model directory, from its model type."""
+    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    model_type = config.get("model_type")
+    if model_type not in FAMILIES:
+        raise ValueError(f"{model_dir}: model type {model_type!r} is not one of {', '.join(FAMILIES)}")
+    return FAMILIES[model_type]
 
 
 def _converter(src_dir: Path) -> Any:
@@ -125,6 +142,7 @@ def _stamp(src_dir: Path, quantization: str, version: str) -> dict[str, object]:
         "source_files": files,
         "quantization": quantization,
         "ctranslate2": version,
+        "layout": LAYOUT,
     }
 
 
@@ -232,3 +250,24 @@ class CTranslate2Backend:
             ids = tok.convert_tokens_to_ids(tokens)
             outputs.append((tok.decode(ids, skip_special_tokens=True).strip(), cut))
         return outputs
+
+    def summarize_batch(self, loaded: LoadedModel, texts: list[str], decoding: SummaryDecoding) -> list[str]:
+        tok, generation = loaded.tokenizer, loaded.generation
+        source = [tok.convert_ids_to_tokens(tok(text)["input_ids"]) for text in texts]
+        # BART summarizers force <s> as their first token (transformers' forced_bos_token_id);
+        # here it is a target prefix, counted in the lengths as transformers counts it.
+        bos = generation.get("forced_bos_token_id")
+        prefix = [tok.convert_ids_to_tokens([bos]) for _ in source] if bos is not None else None
+        results = loaded.model.translate_batch(
+            source,
+            target_prefix=prefix,
+            beam_size=decoding.num_beams,
+            min_decoding_length=decoding.min_new_tokens,
+            max_decoding_length=decoding.max_new_tokens,
+            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            length_penalty=generation.get("length_penalty", 1.0),
+            max_input_length=0,  # the summarizer has already chunked its input
+            max_batch_size=0,
+        )
+        ids = [tok.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
+        return [tok.decode(i, skip_special_tokens=True).strip() for i in ids]

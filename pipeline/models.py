@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.backends import Backend, TransformersBackend
 from pipeline.errors import ConfigError, ModelMissingError
@@ -46,7 +46,7 @@ class ModelSpec(BaseModel):
         max_input_tokens: longer inputs are split before they reach the model.
         backend: `transformers` runs the checkpoint as downloaded; `ctranslate2` runs an int8
             copy of it (`newsbrief models convert`, done by `make models`): several times
-            faster on a CPU and a quarter of the memory. Translation routes only.
+            faster on a CPU and a quarter of the memory, and its process never imports torch.
         quantization: the CTranslate2 copy's weight type (`int8` on CPU; `int8_float16` or
             `float16` for CUDA).
     """
@@ -60,12 +60,6 @@ class ModelSpec(BaseModel):
     max_input_tokens: int = Field(512, gt=8)
     backend: Literal["transformers", "ctranslate2"] = "transformers"
     quantization: Literal["int8", "int8_float32", "int8_float16", "float16", "float32"] = "int8"
-
-    @model_validator(mode="after")
-    def _summarizers_run_on_transformers(self) -> ModelSpec:
-        if self.family == "bart" and self.backend != "transformers":
-            raise ValueError("backend: the summarizer (family bart) runs on transformers only")
-        return self
 
     @field_validator("id")
     @classmethod
@@ -105,6 +99,7 @@ class LoadedModel:
     revision: str
     device: str
     backend: Backend = field(default_factory=TransformersBackend)
+    generation: dict[str, Any] = field(default_factory=dict)  # the checkpoint's generation_config.json
 
 
 @dataclass(frozen=True)
@@ -257,25 +252,18 @@ class ModelStore:
         return loaded
 
     def _load(self, name: str, spec: ModelSpec, path: Path, revision: str) -> LoadedModel:
+        generation = _read_generation_config(path)
+        if spec.backend == "ctranslate2":
+            return self._load_ctranslate2(name, spec, revision, generation)
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         device = pick_device(self.runtime.device)
         dtype = pick_dtype(self.runtime.dtype, device)
         configure_threads(self.runtime.threads)
         log.info("loading %s (%s @ %s) on %s as %s", name, spec.id, revision[:12], device, dtype)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        if spec.backend == "ctranslate2":
-            from pipeline.ct2 import CTranslate2Backend, load_translator
-
-            compute = spec.quantization if device == "cpu" or spec.quantization != "int8" else "int8_float16"
-            ct2_device = "cuda" if device == "cuda" else "cpu"  # CTranslate2 has no MPS backend
-            translator = load_translator(
-                self.ct2_path(name), ct2_device, self.runtime.threads, compute_type=compute
-            )
-            return LoadedModel(name, spec, translator, tokenizer, revision, ct2_device, CTranslate2Backend())
-        from transformers.utils import logging as hf_logging
-
         hf_logging.disable_progress_bar()  # a bar per load is noise in a nightly log
         model = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=getattr(torch, dtype))
         model.to(device).eval()
@@ -283,7 +271,27 @@ class ModelStore:
         # max_length/min_length would only clash with them (and warn on every call).
         model.generation_config.max_length = None
         model.generation_config.min_length = None
-        return LoadedModel(name, spec, model, tokenizer, revision, device)
+        return LoadedModel(name, spec, model, tokenizer, revision, device, generation=generation)
+
+    def _load_ctranslate2(
+        self, name: str, spec: ModelSpec, revision: str, generation: dict[str, Any]
+    ) -> LoadedModel:
+        """The int8 copy and its file-based tokenizer: neither imports torch or transformers."""
+        from pipeline.ct2 import CTranslate2Backend, load_translator
+        from pipeline.tokenizer import load_tokenizer
+
+        folder = self.ct2_path(name)
+        device = self.runtime.device
+        if device == "mps":
+            log.warning("CTranslate2 has no Apple MPS backend; %s runs on the CPU", name)
+            device = "cpu"
+        # int8 means "the fast quantized type for the device": int8 on a CPU, int8_float16 on CUDA.
+        compute = "auto" if spec.quantization == "int8" else spec.quantization
+        translator = load_translator(folder, device, self.runtime.threads, compute_type=compute)
+        tokenizer = load_tokenizer(folder, spec.family)
+        return LoadedModel(
+            name, spec, translator, tokenizer, revision, translator.device, CTranslate2Backend(), generation
+        )
 
     def convert(self, name: str, force: bool = False) -> Path:
         """Writes (or finds up to date) the CTranslate2 copy of a downloaded model."""
@@ -328,6 +336,14 @@ def configure_threads(threads: int) -> None:
     n = threads or os.cpu_count() or 1
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+
+
+def _read_generation_config(path: Path) -> dict[str, Any]:
+    """The checkpoint's decoding defaults (length_penalty, forced_bos_token_id...), or {}."""
+    try:
+        return json.loads((path / "generation_config.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
 
 
 def _fingerprint(path: Path) -> str:

@@ -105,28 +105,19 @@ class Summarizer:
         return Summary(self._headline(title, text), points, text, "extractive", EXTRACTIVE_MODEL, 1, warnings)
 
     def _abstractive(self, sentences: list[str]) -> tuple[str, int, str]:
-        import torch
+        from pipeline.backends import SummaryDecoding
 
         assert self.store is not None and self.options.model is not None  # noqa: S101
         loaded = self.store.load(self.options.model)
         tok, limit = loaded.tokenizer, loaded.spec.max_input_tokens - 2  # <s> and </s>
         o = self.options
+        decoding = SummaryDecoding(o.num_beams, o.min_new_tokens, o.max_new_tokens)
 
         def count(text: str) -> int:
             return len(tok(text, add_special_tokens=False)["input_ids"])
 
         def run(texts: list[str]) -> list[str]:
-            inputs = tok(texts, return_tensors="pt", padding=True)
-            inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
-            with torch.inference_mode():
-                out = loaded.model.generate(
-                    **inputs,
-                    num_beams=o.num_beams,
-                    min_new_tokens=o.min_new_tokens,
-                    max_new_tokens=o.max_new_tokens,
-                    no_repeat_ngram_size=3,
-                )
-            return [t.strip() for t in tok.batch_decode(out, skip_special_tokens=True)]
+            return loaded.backend.summarize_batch(loaded, texts, decoding)
 
         if not sentences:
             return "", 1, f"{loaded.spec.id}@{loaded.revision}"

@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,9 @@ QUANTIZATIONS = ("int8", "int8_float32", "int8_float16", "float16", "float32")
 STAMP_FILE = "newsbrief-ct2.json"
 # Bumped when a converted folder gains files: older conversions are then redone.
 #   2: the tokenizer files (pipeline/tokenizer.py) are saved beside the model.
-LAYOUT = 2
+#   3: translation models get `vmap.txt`, their Latin-script output vocabulary.
+LAYOUT = 3
+VMAP_FILE = "vmap.txt"
 # transformers' model_type → the family whose tokenizer files are saved beside the model.
 FAMILIES = {"m2m_100": "nllb", "marian": "marian", "bart": "bart"}
 # The files of a transformers checkpoint that decide what the converted model holds.
@@ -94,7 +97,10 @@ def convert(src_dir: Path, out_dir: Path, quantization: str = "int8", *, force: 
         with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
             scratch = Path(tmp) / "model"
             _converter(src_dir).convert(str(scratch), quantization=quantization)
-            save_tokenizer(src_dir, scratch, family_of(src_dir))
+            family = family_of(src_dir)
+            save_tokenizer(src_dir, scratch, family)
+            if family != "bart":  # the summarizer reads and writes English only
+                write_latin_vmap(scratch)
             (scratch / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
             if out_dir.exists():
                 shutil.rmtree(out_dir)
@@ -113,6 +119,38 @@ def family_of(model_dir: Path) -> str:
     if model_type not in FAMILIES:
         raise ValueError(f"{model_dir}: model type {model_type!r} is not one of {', '.join(FAMILIES)}")
     return FAMILIES[model_type]
+
+
+def is_latin_output(token: str) -> bool:
+    """Whether an English output may contain this token: Latin letters, ASCII digits, marks,
+    punctuation, symbols and spaces. Out go the pieces of every other script (Cyrillic,
+    Georgian, Arabic, Han...), and the other scripts' digits."""
+    for char in token.replace("▁", ""):
+        category = unicodedata.category(char)
+        if category.startswith("L"):
+            if not unicodedata.name(char, "").startswith("LATIN"):
+                return False
+        elif category.startswith("N"):
+            if not char.isascii():
+                return False
+        elif not category.startswith(("M", "P", "S", "Z")):
+            return False
+    return True
+
+
+def write_latin_vmap(model_dir: Path) -> tuple[int, int]:
+    """Writes the model's Latin-script output vocabulary as CTranslate2's vocabulary map.
+
+    A line with an empty source n-gram lists the target tokens that are always candidates; with
+    `use_vmap` each decoding step scores only those (plus the special tokens and the target
+    prefix) instead of the whole vocabulary: NLLB's output layer is 256k rows, more than half of
+    a decoder step's work. Returns (tokens kept, vocabulary size).
+    """
+    vocabulary = json.loads((model_dir / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    keep = [t for t in vocabulary if t and " " not in t and is_latin_output(t)]
+    (model_dir / VMAP_FILE).write_text("\t" + " ".join(keep) + "\n", encoding="utf-8")
+    log.info("Latin output vocabulary: %d of %d tokens", len(keep), len(vocabulary))
+    return len(keep), len(vocabulary)
 
 
 def _converter(src_dir: Path) -> Any:
@@ -236,6 +274,7 @@ class CTranslate2Backend:
             return_end_token=True,  # tells an output that ended from one that ran out of budget
             max_input_length=0,  # never truncate: the Translator splits long inputs beforehand
             max_batch_size=0,  # the Translator has already batched by tokens
+            use_vmap=loaded.spec.output_vocabulary == "latin",
         )
         eos = tok.eos_token
         outputs = []

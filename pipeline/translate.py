@@ -335,6 +335,8 @@ def provenance(loaded: LoadedModel) -> dict[str, str]:
     """What made a translation: the route, the model id, its exact revision and how it ran."""
     spec = loaded.spec
     backend = f"ctranslate2 {spec.quantization}" if spec.backend == "ctranslate2" else "transformers"
+    if spec.output_vocabulary != "all":
+        backend += f", {spec.output_vocabulary} output vocabulary"
     return {"route": loaded.name, "model": spec.id, "revision": loaded.revision, "backend": backend}
 
 

@@ -8,6 +8,7 @@ model emits the same tokens for every input.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -16,11 +17,11 @@ import pytest
 
 from pipeline.backends import SummaryDecoding, TransformersBackend
 from pipeline.config import Config, load_config
-from pipeline.ct2 import STAMP_FILE, CTranslate2Backend, convert, load_translator
+from pipeline.ct2 import STAMP_FILE, VMAP_FILE, CTranslate2Backend, convert, is_latin_output, load_translator
 from pipeline.languages import flores_code
 from pipeline.models import LoadedModel, ModelStore
 from pipeline.tokenizer import load_tokenizer
-from pipeline.translate import TARGET_FLORES, DecodingOptions, Translator
+from pipeline.translate import TARGET_FLORES, DecodingOptions, Translator, provenance
 from tests.conftest import ROOT
 
 # tiny model folder → (its name in config.tiny.yaml, source language, sentences)
@@ -262,3 +263,46 @@ def test_a_ctranslate2_digest_never_imports_torch(tiny_models, tmp_path):
     assert len(briefs) == 6
     text = "\n".join(b.read_text(encoding="utf-8") for b in briefs)
     assert "ctranslate2 int8" in text and "summary_model: newsbrief-fixtures/tiny-bart" in text
+
+
+def test_the_latin_output_vocabulary_keeps_only_what_english_can_use(store, converted):
+    """vmap.txt: Latin letters, digits, punctuation; used, a translation never leaves it."""
+    vmap = (converted["nllb"] / VMAP_FILE).read_text(encoding="utf-8")
+    assert vmap.startswith("\t") and vmap.count("\n") == 1
+    kept = set(vmap.split())
+    vocabulary = json.loads((converted["nllb"] / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    dropped = [t for t in vocabulary if t not in kept]
+    assert {".", ",", "▁"} <= kept
+    assert any("а" <= c <= "я" for t in dropped for c in t)  # Cyrillic pieces are out
+    assert any("ა" <= c <= "ჰ" for t in dropped for c in t)  # Georgian pieces are out
+    assert all(is_latin_output(t) for t in kept)
+    assert not (converted["marian-bg-en"] / VMAP_FILE).read_text(encoding="utf-8").count("а")
+
+    hf = store.load("tiny-nllb")
+    spec = hf.spec.model_copy(update={"backend": "ctranslate2", "output_vocabulary": "latin"})
+    loaded = replace(_ct2_loaded(hf, converted["nllb"]), spec=spec)
+    ids = _encode(loaded, "ka", ["საპროტესტო აქციაზე 10 000 ადამიანი შეიკრიბა.", "Влакът пристигна рано."])
+    allowed = kept | {"</s>", "<unk>", "<s>", TARGET_FLORES}
+    results = loaded.model.translate_batch(
+        [hf.tokenizer.convert_ids_to_tokens(i) for i in ids],
+        target_prefix=[[TARGET_FLORES]] * 2,
+        beam_size=2,
+        max_decoding_length=16,
+        use_vmap=True,
+    )
+    for result in results:
+        assert set(result.hypotheses[0]) <= allowed
+    outputs = CTranslate2Backend().generate_batch(loaded, ids, 16, GREEDY, TARGET_FLORES)
+    assert all(text for text, _ in outputs)
+    assert provenance(loaded)["backend"] == "ctranslate2 int8, latin output vocabulary"
+
+
+def test_latin_output_vocabulary_is_refused_where_it_cannot_apply():
+    from pydantic import ValidationError
+
+    from pipeline.models import ModelSpec
+
+    with pytest.raises(ValidationError, match="needs backend ctranslate2"):
+        ModelSpec(id="a/b", family="nllb", output_vocabulary="latin")
+    with pytest.raises(ValidationError, match="needs backend ctranslate2"):
+        ModelSpec(id="a/b", family="bart", backend="ctranslate2", output_vocabulary="latin")

@@ -60,12 +60,14 @@ def rss_mb():  # resident memory now (ru_maxrss only gives the peak)
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
 
 samples = {}
-summarize = run.Pipeline.summarize  # runs once per article, after its translation
-def sampled(self, article):
-    out = summarize(self, article)
-    samples[len(samples) + 1] = rss_mb()
+done = [0]
+summarize = run.Pipeline.summarize_group  # runs once per group of articles, after their translation
+def sampled(self, articles):
+    out = summarize(self, articles)
+    done[0] += len(articles)
+    samples[done[0]] = rss_mb()  # keyed by articles done so far
     return out
-run.Pipeline.summarize = sampled
+run.Pipeline.summarize_group = sampled
 rc = main(["digest", "--quiet", "--config", sys.argv[1]])
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"rc": rc, "peak_rss_mb": peak, "samples": samples}))
@@ -89,13 +91,16 @@ def measure(n: int, sample_at: int = 100) -> dict:
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         briefs = len(list((workdir / "out" / "briefs").glob("*.md")))
     samples = {int(k): v for k, v in result["samples"].items()}
+    # Sampled after each group of articles: the first sample at or past `sample_at`.
+    at = min((k for k in samples if k >= min(sample_at, n)), default=n)
     return {
         "articles": n,
         "briefs": briefs,
         "rc": result["rc"],
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(result["peak_rss_mb"], 1),
-        "rss_at_sample_mb": round(samples.get(min(sample_at, n), 0.0), 1),
+        "sampled_at": at,
+        "rss_at_sample_mb": round(samples.get(at, 0.0), 1),
         "rss_at_end_mb": round(samples.get(n, 0.0), 1),
     }
 

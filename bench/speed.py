@@ -19,7 +19,7 @@ Variants (same beams, same output lengths):
                    subset within a time box;
   easynmt          sentences sorted by length, batches of 16, transformers, float32 (EasyNMT);
   default          CTranslate2 int8, sorted, batched by padded tokens with the product's own
-                   `_batches`, threads = cores: what the product should run;
+                   `token_batches`, threads = cores: what the product should run;
   default/article  (full run) the same, batching within one article at a time, as
                    Translator.translate_article does today.
 
@@ -93,6 +93,8 @@ class Settings:
         time_budget_s: stop starting new batches after this long (0 = run everything); single
             units then run in a fixed shuffled order, so that the subset is a fair sample.
         env: extra environment of the worker process (e.g. `CT2_FORCE_CPU_ISA`), for tuning.
+        vmap_tokens: CTranslate2 only: score this many output tokens per step (a vocabulary map,
+            as `output_vocabulary: latin` writes one) instead of the whole vocabulary; 0 = all.
         batches: unit indices per call, in order (filled in by `batches_for`).
     """
 
@@ -110,6 +112,7 @@ class Settings:
     time_budget_s: float = 0.0
     compute_type: str = "auto"
     env: dict[str, str] = field(default_factory=dict)
+    vmap_tokens: int = 0
     batches: list[list[int]] = field(default_factory=list)
 
 
@@ -189,11 +192,8 @@ def batches_for(units: list[Unit], settings: Settings) -> list[list[int]]:
     if settings.batching == "easynmt":
         order = sorted(range(n), key=lambda i: units[i].source_len, reverse=True)
         return [order[i : i + EASYNMT_BATCH] for i in range(0, n, EASYNMT_BATCH)]
-    from pipeline.translate import TranslateOptions, _batches
+    from pipeline.backends import token_batches
 
-    options = TranslateOptions(
-        batch_tokens=settings.batch_tokens, max_batch_sentences=settings.max_batch_sentences
-    )
     lengths = [u.source_len for u in units]
     if settings.batching == "tokens":
         groups = [list(range(n))]
@@ -201,7 +201,8 @@ def batches_for(units: list[Unit], settings: Settings) -> list[list[int]]:
         groups = [[i for i in range(n) if units[i].article == a] for a in sorted({u.article for u in units})]
     batches: list[list[int]] = []
     for group in groups:
-        batches += _batches(sorted(group, key=lambda i: lengths[i], reverse=True), lengths, options)
+        order = sorted(group, key=lambda i: lengths[i], reverse=True)
+        batches += token_batches(order, lengths, settings.batch_tokens, settings.max_batch_sentences)
     return batches
 
 
@@ -322,7 +323,10 @@ def _transformers_runner(settings: Settings, tok: Any, threads: int) -> Generate
 def _ct2_runner(settings: Settings, tok: Any, threads: int) -> Generate:
     from pipeline.ct2 import load_translator
 
-    translator = load_translator(ct2_dir(settings.model), "cpu", threads, compute_type=settings.compute_type)
+    folder = ct2_dir(settings.model)
+    if settings.vmap_tokens:
+        _write_vmap(folder, settings.vmap_tokens)
+    translator = load_translator(folder, "cpu", threads, compute_type=settings.compute_type)
     nllb = ARCHS[settings.model].family == "nllb"
 
     def generate(batch: list[list[int]], length: int) -> list[int]:
@@ -337,10 +341,23 @@ def _ct2_runner(settings: Settings, tok: Any, threads: int) -> Generate:
             return_end_token=True,
             max_input_length=0,
             max_batch_size=0,
+            use_vmap=bool(settings.vmap_tokens),
         )
         return [len(r.hypotheses[0]) for r in results]
 
     return generate
+
+
+def _write_vmap(folder: Path, size: int) -> None:
+    """A vocabulary map of `size` ordinary tokens: the cost of a Latin-script output vocabulary
+    of that size. The synthetic vocabulary has no scripts to filter, so the real size (printed by
+    `newsbrief models convert`) is not known here; the table names the size each row assumed."""
+    from pipeline.ct2 import VMAP_FILE
+
+    vocabulary = json.loads((folder / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    ordinary = [t for t in vocabulary[4:NLLB_ORDINARY] if not t.startswith("<")]
+    keep = random.Random(5).sample(ordinary, min(size, len(ordinary)))
+    (folder / VMAP_FILE).write_text("\t" + " ".join(keep) + "\n", encoding="utf-8")
 
 
 # ---- the driver ------------------------------------------------------------------------------
@@ -379,6 +396,12 @@ def variants(model: str, units: list[Unit], args: argparse.Namespace) -> list[Se
     ]
     if not args.quick and arch.family != "bart":
         out.append(Settings("default/article", "ctranslate2", "article", tokenizer="product", **common))
+    if arch.family == "nllb":
+        for size in args.latin_tokens:
+            name = f"latin {size // 1000}k"
+            out.append(
+                Settings(name, "ctranslate2", "tokens", tokenizer="product", vmap_tokens=size, **common)
+            )
     for settings in out:
         settings.batches = batches_for(units, settings)
     return out
@@ -449,6 +472,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch-sentences", type=int, default=MAX_BATCH_SENTENCES)
     parser.add_argument("--threads", type=int, default=0, help="0 = every core")
     parser.add_argument(
+        "--latin-tokens",
+        type=int,
+        nargs="*",
+        default=None,
+        help="NLLB rows with output_vocabulary: latin of these sizes (default 128000 64000; quick: none)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="the workload this many times over (a night's volume)"
     )
     parser.add_argument(
@@ -461,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.naive_seconds is None:
         args.naive_seconds = 15.0 if args.quick else 60.0
+    if args.latin_tokens is None:
+        args.latin_tokens = [] if args.quick else [128_000, 64_000]
     models = args.models or (["nllb-600m"] if args.quick else list(ARCHS))
     load_start = os.getloadavg()[0]
     started = time.perf_counter()

@@ -16,6 +16,22 @@ if TYPE_CHECKING:
     from pipeline.translate import DecodingOptions
 
 
+def token_batches(order: list[int], lengths: list[int], max_tokens: int, max_items: int) -> list[list[int]]:
+    """Groups indices (given longest first) so that each batch's padded tokens (its longest
+    input × its size) stay within `max_tokens`, and its size within `max_items`."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        longest = max([lengths[j] for j in current] + [lengths[i]])
+        if current and (longest * (len(current) + 1) > max_tokens or len(current) >= max_items):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 @dataclass(frozen=True)
 class SummaryDecoding:
     """How a summary is generated (the summarizer's own settings come from its options)."""
@@ -79,7 +95,6 @@ class TransformersBackend:
             cut = produced >= max_new_tokens and tok.eos_token_id not in body
             results.append((text.strip(), cut))
         return results
-
 
     def summarize_batch(self, loaded: LoadedModel, texts: list[str], decoding: SummaryDecoding) -> list[str]:
         import torch

@@ -166,6 +166,42 @@ class Pipeline:
 
     def summarize(self, article: Article) -> Article:
         """Warnings from translation, then the headline, key points and summary."""
+        error = self.summarize_group([article])[0]
+        if error is not None:
+            raise error
+        return article
+
+    def summarize_group(self, articles: list[Article]) -> list[Exception | None]:
+        """`summarize` for translated articles together (their chunks share batches); returns per
+        article the error that stopped it, or None. Like translate_group, a failing group is
+        retried one article at a time."""
+        if not articles:
+            return []
+        for article in articles:
+            assert article.translation is not None  # noqa: S101
+            self._translation_warnings(article)
+        items = [(a.translation.sentences(), a.translation.title) for a in articles]  # type: ignore[union-attr]
+        try:
+            summaries = self.summarizer.summarize_many(items)
+        except Exception:
+            if len(articles) == 1:
+                raise
+            summaries = None
+        errors: list[Exception | None] = []
+        for k, article in enumerate(articles):
+            try:
+                summary = summaries[k] if summaries else self.summarizer.summarize_many([items[k]])[0]
+            except Exception as exc:  # recorded on this article by the caller
+                errors.append(exc)
+                continue
+            article.summary = summary
+            for w in summary.warnings:
+                article.warn(w)
+            errors.append(None)
+        return errors
+
+    @staticmethod
+    def _translation_warnings(article: Article) -> None:
         assert article.translation is not None  # noqa: S101
         if article.translation.fallback_count:
             n, fallback = article.translation.fallback_count, article.translation.models["fallback"]["model"]
@@ -177,12 +213,6 @@ class Pipeline:
                 f"{len(flagged)} sentence(s) flagged in translation (marked ⚠ in the text): "
                 + ", ".join(f"{k} ×{n}" for k, n in kinds.items())
             )
-        article.summary = self.summarizer.summarize(
-            article.translation.sentences(), article.translation.title
-        )
-        for w in article.summary.warnings:
-            article.warn(w)
-        return article
 
 
 def run_digest(
@@ -262,11 +292,17 @@ def _run(
             errors = pipeline.translate_group([a for a, *_ in prepared])
         except Exception as exc:  # a group of one that failed: recorded on its article below
             errors = [exc]
+        translated = [k for k, error in enumerate(errors) if error is None]
+        try:
+            summarized = pipeline.summarize_group([prepared[k][0] for k in translated])
+        except Exception as exc:  # a group of one that failed
+            summarized = [exc]
+        for k, error in zip(translated, summarized, strict=True):
+            errors[k] = error
         for (article, rel, sha, t0), error in zip(prepared, errors, strict=True):
             try:
                 if error is not None:
                     raise error
-                pipeline.summarize(article)
                 brief = _write_brief(article, rel, sha, run_date, output_dir, pipeline, state, taken)
                 processed += 1
                 log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipeline.backends import token_batches
 from pipeline.checks import CheckOptions, check_sentence
 from pipeline.errors import UnsupportedLanguageError
 from pipeline.languages import UNDETERMINED, flores_code, name_of
@@ -322,7 +323,10 @@ class Translator:
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]), reverse=True)
         target = TARGET_FLORES if loaded.spec.family == "nllb" else None
         results: list[tuple[str, bool]] = [("", False)] * len(texts)
-        for batch in _batches(order, [len(e) for e in encoded], self.options):
+        lengths = [len(e) for e in encoded]
+        for batch in token_batches(
+            order, lengths, self.options.batch_tokens, self.options.max_batch_sentences
+        ):
             longest = max(len(encoded[i]) for i in batch)
             budget = min(dec.max_new_tokens, int(longest * dec.max_length_ratio) + 10)
             outputs = loaded.backend.generate_batch(loaded, [encoded[i] for i in batch], budget, dec, target)
@@ -338,23 +342,6 @@ def provenance(loaded: LoadedModel) -> dict[str, str]:
     if spec.output_vocabulary != "all":
         backend += f", {spec.output_vocabulary} output vocabulary"
     return {"route": loaded.name, "model": spec.id, "revision": loaded.revision, "backend": backend}
-
-
-def _batches(order: list[int], lengths: list[int], options: TranslateOptions) -> list[list[int]]:
-    """Groups indices (longest first) so that padded tokens per batch stay within budget."""
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        longest = max([lengths[j] for j in current] + [lengths[i]])
-        if current and (
-            longest * (len(current) + 1) > options.batch_tokens or len(current) >= options.max_batch_sentences
-        ):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
 
 
 def _set_source_language(loaded: LoadedModel, lang: str) -> None:

@@ -245,7 +245,7 @@ def test_memory_does_not_grow_with_the_number_of_articles(tiny_models, record_pr
     r = measure(1000, sample_at=100)
     for key in ("seconds", "peak_rss_mb", "rss_at_sample_mb", "rss_at_end_mb"):
         record_property(key, r[key])
-    print(f"\n1000 articles: {r['seconds']} s, resident {r['rss_at_sample_mb']} MB after 100, "
+    print(f"\n1000 articles: {r['seconds']} s, resident {r['rss_at_sample_mb']} MB after {r['sampled_at']}, "
           f"{r['rss_at_end_mb']} MB after 1000, peak {r['peak_rss_mb']} MB")  # fmt: skip
     assert r["briefs"] == 1000 and r["rc"] == 0
     assert r["rss_at_end_mb"] - r["rss_at_sample_mb"] < 50, "memory grows with the number of articles"

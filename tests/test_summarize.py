@@ -93,3 +93,50 @@ def test_one_sentence_over_the_limit_is_cut_into_windows_that_fit():
     chunks = chunk_sentences(["Short one.", sentence, "Another."], 10, count)
     assert all(sum(count(s) + 1 for s in c) <= 10 for c in chunks)
     assert " ".join(" ".join(c) for c in chunks).split() == ["Short", "one.", *sentence.split(), "Another."]
+
+
+def test_articles_are_summarized_together_in_batches(tiny_config: Config, monkeypatch):
+    """A group's first summaries share batches: the same summaries as one by one, in fewer calls."""
+    store = ModelStore(tiny_config.models_dir, tiny_config.models, tiny_config.runtime, tiny_config.base_dir)
+    summarizer = Summarizer(tiny_config.summarize, store)
+    articles = [(ARTICLE[k:] + ARTICLE[:k], None) for k in range(5)] + [(ARTICLE * 4, "Long")]
+    alone = [summarizer.summarize(sentences, title) for sentences, title in articles]
+
+    calls: list[int] = []
+    backend = type(store.load("tiny-bart").backend)
+    run_batch = backend.summarize_batch
+    monkeypatch.setattr(
+        backend,
+        "summarize_batch",
+        lambda self, m, texts, d: calls.append(len(texts)) or run_batch(self, m, texts, d),
+    )
+    together = summarizer.summarize_many(articles)
+    assert [s.summary for s in together] == [s.summary for s in alone]
+    assert [s.chunks for s in together] == [s.chunks for s in alone] and together[-1].chunks > 1
+    # 5 short articles + the long one's chunks in the first round, then the long one's second round.
+    assert len(calls) < len(articles) and max(calls) > 1 and sum(calls) == sum(s.chunks for s in alone) + 1
+
+
+def test_one_article_the_summarizer_fails_on_fails_alone(tiny_config: Config, monkeypatch):
+    from pipeline.run import Pipeline
+
+    original = Summarizer.summarize_many
+    poison: list[list[str]] = []
+
+    def fragile(self, articles):
+        if any(sentences in poison for sentences, _ in articles):
+            raise RuntimeError("the summarizer choked")
+        return original(self, articles)
+
+    monkeypatch.setattr(Summarizer, "summarize_many", fragile)
+
+    pipeline = Pipeline(tiny_config)
+    articles = [
+        pipeline.prepare(path, tiny_config.input_dir)[0]
+        for path in sorted(tiny_config.input_dir.glob("*"))[:3]
+    ]
+    assert pipeline.translate_group(articles) == [None] * 3
+    poison.append(articles[1].translation.sentences())
+    errors = pipeline.summarize_group(articles)
+    assert errors[0] is None and errors[2] is None and "choked" in str(errors[1])
+    assert articles[0].summary and articles[2].summary and articles[1].summary is None

@@ -13,12 +13,15 @@ the letters contradict. `python -m bench.langid` measures every change; the evid
 3. Linguistic facts adjust those scores as evidence, never as overrides: a letter outside a
    language's alphabet (ə is not Turkish, ї not Russian, ě not Slovak), a text without Kazakh's
    own letters, a function word a close neighbour uses and the language lacks (Czech "se" against
-   Slovak "sa"), a spelling the language never writes, a word ending a vowel-final language lacks.
+   Slovak "sa"), a spelling the language never writes (Slovak "jsou", Ukrainian "знают"), a word
+   ending a vowel-final language lacks. A word with a letter outside a language's alphabet counts
+   nothing for that language in the word-by-word reading ("olacax" is no Turkish word).
 4. The winner's share of the combined probability is `Guess.confidence`; on the benchmark it
    matches the observed accuracy (see the calibration line of `bench.langid`).
 
-Before reading, e-mail and web addresses are dropped, mojibake (UTF-8 read as cp1252/cp1250) is
-undone, and Latin/Cyrillic look-alike letters inside one word are written in the text's script.
+Before reading, e-mail and web addresses are dropped, mojibake (UTF-8 read as cp1252/cp1250,
+Turkish cp1254 read as cp1252) is undone, and Latin/Cyrillic look-alike letters inside one word
+are written in the text's script.
 An article's label comes from its paragraphs weighted by length and confidence, so an English
 quotation cannot flip it. Below `min_confidence` the article is `und` (undetermined).
 """
@@ -158,7 +161,7 @@ _LOAN: dict[str, str] = {
     "es": "kw",
     "et": "cfqwxyzšž",
     "eu": "cqvwyç",
-    "fi": "bcfqwxzåšž",
+    "fi": "bcfqwxzåšžü",
     "ga": "jkqvwxyz",
     "hr": "qwxy",
     "hu": "qwx",
@@ -178,7 +181,7 @@ _LOAN: dict[str, str] = {
     "sq": "w",
     "sv": "qwz",
     "sw": "qx",
-    "tr": "w",  # "web"; q and x stay foreign
+    "tr": "wý",  # "web"; ý: ı read as Latin-1 (see _TURKISH_AS_LATIN1); q and x stay foreign
     "vi": "fjwz",
     "ar": "پچژگکی",  # foreign names, Persian keyboards
     "fa": "ةيكإى",  # Arabic letter forms in quotations and on Arabic keyboards
@@ -193,6 +196,13 @@ _MARKERS: dict[str, tuple[str, float]] = {
     "ur": ("ٹڈڑںےہھ", 0.06),
 }
 
+# Czech and Slovak function words that Croatian, Bosnian and Slovene lack (their "je", "se", "na",
+# "ako", "jako", "su", "sa" are shared or mean something else, so they are not listed).
+_WEST_SLAVIC = (
+    "jsou jsem jste jsme podle který ktery která ktera které ktere kteří kteri když kdyz již jiz "
+    "byl byla bylo byli pro ale aby ktorý ktory ktorá ktora ktoré ktore ktorí ktori sú alebo keď "
+    "ked tiež tiez"
+)
 # Frequent words that a language does not have although a close neighbour uses them all the time
 # (Czech "se", "jsou", "podle" are Slovak "sa", "sú", "podľa"; Bulgarian "че", "ще", "това" are not
 # Macedonian or Russian; Spanish "el", "los", "muy" are not Portuguese). Each occurrence counts
@@ -200,10 +210,16 @@ _MARKERS: dict[str, tuple[str, float]] = {
 _NOT_WORDS: dict[str, str] = {
     "cs": "sa som sme ste sú su pre podľa podla ako alebo bol bola bolo boli ktorý ktory ktorá ktora "
     "ktoré ktore ktorí ktori keď ked tiež tiez aj vo zo medzi nie môže moze ich len iba teda ešte "
-    "este cez preto pretože pretoze",
+    "este cez preto pretože pretoze ktorého ktoreho ktorej ktorých ktorych ktorom tejto tieto "
+    "týchto tychto tohto svojho svojich iný iny iné inak teraz kto kedy prečo preco niečo nieco "
+    "čo počas pocas zatiaľ zatial ľudia ludia všetky vsetky všetko vsetko všetci vsetci lebo hoci",
     "sk": "se jsem jsi jsme jste jsou pro podle jako byl byla bylo byli byly který ktery která ktera "
     "které ktere kteří kteri když kdyz již jiz ve mezi není neni může muze jejich jenž jenz pouze "
-    "tedy dle což coz protože protoze ještě jeste přes pres proto",
+    "tedy dle což coz protože protoze ještě jeste přes pres proto kterého ktereho kterou kterých "
+    "kterych kterém kterem této teto tyto těchto techto tohoto svého sveho své sve svých svych "
+    "jiný jiny jiné jine jinak jen jenom teď zde tady lidé lide všechny vsechny všechno vsechno vše "
+    "vse všichni vsichni její jeji jim kdo kdy proč proc něco neco během behem zatím zatim roce "
+    "nebo zda",
     "es": "não nao em um uma com ao à é seu sua seus suas muito também você "
     "foi são isso isto essa esse nas num numa mais já até quando onde ele ela eles elas eu sem "
     "há pode ainda depois então",
@@ -225,6 +241,13 @@ _NOT_WORDS: dict[str, str] = {
     "і що як це від який яка які був була було були його вона вони він але або щоб ще з де якщо",  # Ukrainian
     "uk": "что как она оно они его или если уже только также когда после и с к от из нет",
     "be": "он она оно они его что как только уже если когда после также",  # Russian
+    # Latvian "ir", "un", "ar" (is, and, with) are no Estonian words; Estonian "on", "ei", "see",
+    # "ning", "oli" no Latvian ones (lingua confuses the two on words typed without accents).
+    "et": "ir un ar arī ari",
+    "lv": "on ei see ning oli",
+    "hr": _WEST_SLAVIC,
+    "bs": _WEST_SLAVIC,
+    "sl": _WEST_SLAVIC,
     "tr": "üçün deyil",
     "az": "için değil ile gibi çok ve kadar ama ne",
 }
@@ -235,8 +258,19 @@ _MAX_NOT_WORDS = 4
 _NOT_SPELLINGS: dict[str, re.Pattern[str]] = {
     "es": re.compile(r"ss|m\b"),
     "pt": re.compile(r"ll|d\b|ci[oó]n(?:es)?\b"),
+    # Slovak starts no word with js, jd, jm or ji (Czech jsou, jde, jméno, jiný are Slovak sú, ide,
+    # meno, iný), writes ou inside a word only across a prefix (po-užiť, do-učiť), where Czech
+    # writes it for old ú (soud, dlouhý, souvislost), and seldom ends a word in a short -ni, which
+    # is Czech -ní typed without accents (rozhodnutí, hlavní: Slovak rozhodnutie, hlavný).
+    "sk": re.compile(r"\bj[dims]|(?<!\bp)(?<!\bd)ou\B|\B(?<!\ba)ni\b"),
+    # Ukrainian verbs end in a soft sign where Russian's do not: дають, знають, сміється are
+    # Russian дают, знают, смеется (the third person plural after a vowel, and the reflexive -тся).
+    "uk": re.compile(r"[аеоуюяи]ют\b|тся\b"),
 }
 _NOT_SPELLING = 1.5
+# Czech typed without accents reads to lingua's word models as Slovak (its Czech was learnt from
+# accented text), so the Czech spellings above count as much as a Czech function word in Slovak.
+_SPELLING_WEIGHTS = {"sk": _NOT_WORD}
 # Languages whose native words end in a vowel (Bantu languages, Maori, Yoruba), with the few
 # word endings and function words that do not: "Kur tur net" is not Shona, "actividades" not Italian.
 _ITALIAN_CLOSED = "il in con per non un del al nel dal col sul bel gran quel buon nessun alcun qual ed ad od"
@@ -281,6 +315,12 @@ _TO_LATIN = str.maketrans("аеорсухіјѕәһАВЕКМНОРСТХІЈЅ�
 _TO_CYRILLIC = str.maketrans("aeopcyxijABEKMHOPCTXIJ", "аеорсухіјАВЕКМНОРСТХІЈ")
 # UTF-8 read as a Windows code page ("Ăşnora" for "února", "sÃ¤Ã¤stÃ¶" for "säästö").
 _MOJIBAKE_CODECS = ("cp1252", "cp1250")
+# Turkish written in Windows-1254 and read as Windows-1252 (Latin-1) turns ı ş ğ İ Ş Ğ into
+# ý þ ð Ý Þ Ð and leaves ç ö ü â î û as they are ("yatýrým", "baþbakanlýk"). Icelandic, the
+# language that writes þ and ð, and Czech and Slovak, which write ý, almost always show other
+# accented letters (á é í ó ú æ č ř ž...) as well.
+_TURKISH_AS_LATIN1 = str.maketrans("ýþðÝÞÐ", "ışğİŞĞ")
+_TURKISH_LATIN1_LETTERS = frozenset("ýþðçöüâîû")
 
 
 class DetectOptions(BaseModel):
@@ -488,14 +528,17 @@ class LanguageDetector:
                 cache.clear()  # a run sees a bounded vocabulary; start over rather than track age
             floor = math.log(_WORD_FLOOR)
             for word, vals in zip(missing, self._lingua_values(missing), strict=True):
-                cache[word] = {
-                    _code(v.language): math.log(v.value) - floor for v in vals if v.value > _WORD_FLOOR
-                }
+                scores = {_code(v.language): math.log(v.value) - floor for v in vals if v.value > _WORD_FLOOR}
+                # A word spelt with a letter its language does not write is no word of it, whatever
+                # lingua's n-grams say ("olacax" is not Turkish: Turkish has no x). Names (weight
+                # below 1) keep lingua's reading: they keep their own spelling in any language.
+                cache[word] = (scores, {lang: s for lang, s in scores.items() if not _foreign_in(word, lang)})
         out: list[dict[str, float]] = []
         for text in texts:
             total: dict[str, float] = {}
             for word, weight in zip(text.words, text.weights, strict=True):
-                for lang, score in cache.get(word, {}).items():
+                scores, own = cache.get(word, ({}, {}))
+                for lang, score in (own if weight == 1.0 else scores).items():
                     total[lang] = total.get(lang, 0.0) + weight * score
             out.append(total)
         return out
@@ -507,7 +550,7 @@ class LanguageDetector:
         return self._lingua.compute_language_confidence_values_in_parallel(texts)
 
     @cached_property
-    def _word_cache(self) -> dict[str, dict[str, float]]:
+    def _word_cache(self) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
         return {}
 
 
@@ -577,8 +620,20 @@ def _evidence(lang: str, text: _Text) -> float:
             for w, weight in zip(text.words, text.weights, strict=True)
             if weight == 1.0
         )
-        score -= _NOT_SPELLING * min(hits, _MAX_NOT_WORDS)
+        score -= _SPELLING_WEIGHTS.get(lang, _NOT_SPELLING) * min(hits, _MAX_NOT_WORDS)
     return score
+
+
+def _foreign_in(word: str, lang: str) -> bool:
+    """Whether `word` holds a letter of `lang`'s script that `lang` writes neither natively nor in loans."""
+    native = _native(lang)
+    if native is None:
+        return False
+    script = _alphabet_script(lang)
+    loans = _loan(lang)
+    return any(
+        ch not in native and ch not in loans and _script_of(ch) == script for ch in word if ch.isalpha()
+    )
 
 
 @cache
@@ -642,6 +697,7 @@ def _repair(text: str) -> str:
     """Undo two kinds of damage that hide a text's language: mojibake and mixed look-alike letters."""
     if not text.isascii():
         text = " ".join(_unmojibake(token) for token in text.split(" "))
+        text = _untangle_turkish(text)
     latin = cyrillic = 0
     for ch in text:
         if ch.isalpha():
@@ -653,6 +709,19 @@ def _repair(text: str) -> str:
         # script ("Bеlә" with Cyrillic е and ә is Azerbaijani "Belə"); whole words stay as they are.
         table = _TO_LATIN if latin >= cyrillic else _TO_CYRILLIC
         text = " ".join(_unmix(token, table) for token in text.split(" "))
+    return text
+
+
+def _untangle_turkish(text: str) -> str:
+    """Turkish read as Latin-1 ("baþbakanlýk") written back in Turkish letters ("başbakanlık")."""
+    lower = text.lower()
+    accented = {ch for ch in lower if ch.isalpha() and not ch.isascii()}
+    if not accented <= _TURKISH_LATIN1_LETTERS:
+        return text
+    # Only þ or ð tell: "ý" alone may be Czech or Slovak without other accents ("nový"), so it
+    # stays, and counts as a loan letter in Turkish rather than a foreign one.
+    if "þ" in accented or "ð" in accented:
+        return text.translate(_TURKISH_AS_LATIN1)
     return text
 
 

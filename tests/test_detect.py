@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from pipeline.detect import Detection, DetectOptions, Guess, LanguageDetector
+from pipeline.detect import Detection, DetectOptions, Guess, LanguageDetector, _foreign_in, _read
 from pipeline.languages import UNDETERMINED
 
 # Close neighbours of the languages under test, so that each test is a real choice.
@@ -138,3 +138,48 @@ def test_import_does_no_work() -> None:
     code = "import sys, pipeline.detect; print('lingua' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# Close neighbours for the rules below: Czech and Slovak, Russian and Ukrainian, Turkish and
+# Azerbaijani, plus languages lingua tends to pull such texts towards.
+NEIGHBOURS = "cs sk pl hr sl ru uk bg tr az en".split()
+
+
+@pytest.fixture(scope="module")
+def neighbours() -> LanguageDetector:
+    return LanguageDetector(DetectOptions(languages=NEIGHBOURS))
+
+
+def test_czech_typed_without_accents_is_not_slovak(neighbours: LanguageDetector) -> None:
+    # Czech function words (jsou, podle, nebo) and spellings (js-, ou inside a word, final -ni).
+    for text in (
+        "Podle ministra jsou nova pravidla pro zadavani verejnych zakazek jiz pripravena.",
+        "Soud rozhodl o zruseni smlouvy nebo o jejim prodlouzeni do konce roku.",
+    ):
+        assert neighbours.guess(text).lang == "cs", text
+    assert neighbours.guess("Podľa ministra sú nové pravidlá už pripravené.").lang == "sk"
+
+
+def test_word_with_a_foreign_letter_does_not_count_for_that_language(neighbours: LanguageDetector) -> None:
+    # x and q are Azerbaijani letters that Turkish does not write: those words are no Turkish words.
+    for text in ("Onlar çox yaxşı oxuyur.", "Uşaqlar axşam yatacaq."):
+        assert neighbours.guess(text).lang == "az", text
+    assert neighbours.guess("Çocuklar akşam erken yatacak.").lang == "tr"
+    assert _foreign_in("yatacax", "tr") and not _foreign_in("yatacax", "az")
+    assert not _foreign_in("web", "tr")  # a loan letter is no foreign one
+
+
+def test_turkish_read_as_latin1_is_repaired(neighbours: LanguageDetector) -> None:
+    # ı ş ğ written in Windows-1254 and read as Windows-1252 become ý þ ð.
+    text = "Başbakan yarın Ankara'da bir açıklama yapacağını söyledi."
+    damaged = text.encode("cp1254").decode("cp1252")
+    assert "þ" in damaged
+    assert _read(damaged).text == text
+    assert neighbours.guess(damaged).lang == "tr"
+    # Czech with ý but no þ or ð stays as written.
+    assert neighbours.guess("Nový most přes řeku byl otevřen.").lang == "cs"
+
+
+def test_russian_verbs_without_soft_sign_are_not_ukrainian(neighbours: LanguageDetector) -> None:
+    assert neighbours.guess("Они знают, что делают.").lang == "ru"
+    assert neighbours.guess("Вони знають, що роблять.").lang == "uk"

@@ -1,9 +1,11 @@
 """Peak memory of a digest run against the number of articles (tiny models, synthetic inbox).
 
 `python -m bench.memory [N …]` generates an inbox of N short articles (mostly English, every
-tenth Lithuanian, from the test corpus), runs `newsbrief digest --config config.tiny.yaml` on it
-in a fresh process, and prints wall time and peak RSS. Memory must not grow with N: the run keeps
-one article in memory at a time (the digest keeps one short entry per article).
+tenth Lithuanian, from the test corpus), runs `newsbrief digest` with config.tiny.yaml's models on
+it in a fresh process, and prints wall time and peak RSS. The models run on CTranslate2, as
+config.yaml runs the real ones (`--backend transformers` for the checkpoints as saved). Memory
+must not grow with N: the run keeps one group of articles in memory at a time (the digest keeps
+one short entry per article).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ def make_inbox(folder: Path, n: int, seed: int = 1) -> None:
         )
 
 
-def tiny_config(workdir: Path) -> Path:
+def tiny_config(workdir: Path, backend: str = "ctranslate2") -> Path:
+    """config.tiny.yaml for this inbox, with every model on `backend` (converted if need be)."""
     data = yaml.safe_load((ROOT / "config.tiny.yaml").read_text(encoding="utf-8"))
     data["paths"] = {
         "input": str(workdir / "inbox"),
@@ -46,8 +49,12 @@ def tiny_config(workdir: Path) -> Path:
     }
     for spec in data["models"].values():
         spec["path"] = str(ROOT / spec["path"])
+        spec["backend"] = backend
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    if backend == "ctranslate2":  # once: later runs find the copies up to date in models/
+        convert = [sys.executable, "-m", "pipeline", "models", "convert", "--config", str(path)]
+        subprocess.run(convert, cwd=ROOT, capture_output=True, check=True)
     return path
 
 
@@ -70,17 +77,17 @@ def sampled(self, articles):
 run.Pipeline.summarize_group = sampled
 rc = main(["digest", "--quiet", "--config", sys.argv[1]])
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"rc": rc, "peak_rss_mb": peak, "samples": samples}))
+print(json.dumps({"rc": rc, "peak_rss_mb": peak, "samples": samples, "torch": "torch" in sys.modules}))
 """
 
 
-def measure(n: int, sample_at: int = 100) -> dict:
+def measure(n: int, sample_at: int = 100, backend: str = "ctranslate2") -> dict:
     """One digest over n synthetic articles in a fresh process: time, peak RSS, and the resident
     memory after article `sample_at` and after the last one (flat means no growth)."""
     with tempfile.TemporaryDirectory(prefix="newsbrief-memory-") as tmp:
         workdir = Path(tmp)
         make_inbox(workdir / "inbox", n)
-        config = tiny_config(workdir)
+        config = tiny_config(workdir, backend)
         started = time.monotonic()
         proc = subprocess.run(
             [sys.executable, "-c", RUNNER, str(config)], cwd=ROOT, capture_output=True, text=True, check=False
@@ -102,6 +109,7 @@ def measure(n: int, sample_at: int = 100) -> dict:
         "sampled_at": at,
         "rss_at_sample_mb": round(samples.get(at, 0.0), 1),
         "rss_at_end_mb": round(samples.get(n, 0.0), 1),
+        "torch_imported": result["torch"],
     }
 
 
@@ -110,18 +118,21 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("sizes", nargs="*", type=int, default=[1000])
+    parser.add_argument("--backend", choices=["ctranslate2", "transformers"], default="ctranslate2")
     args = parser.parse_args(argv)
     from tests.fixtures.tiny_models import build_all
 
     build_all(ROOT / "models" / "tiny")
-    heads = ("articles", "briefs", "seconds", "s/article", "RSS@100 MB", "RSS@end MB", "peak MB")
-    print(" ".join(f"{h:>{w}}" for h, w in zip(heads, (8, 7, 8, 10, 11, 11, 8), strict=True)))
+    heads = ("articles", "briefs", "seconds", "s/article", "RSS@~100 MB", "RSS@end MB", "peak MB", "torch")
+    print(" ".join(f"{h:>{w}}" for h, w in zip(heads, (8, 7, 8, 10, 11, 11, 8, 6), strict=True)))
     for n in args.sizes:
-        r = measure(n)
+        r = measure(n, backend=args.backend)
         print(
             f"{n:>8} {r['briefs']:>7} {r['seconds']:>8} {r['seconds'] / n:>10.3f} "
-            f"{r['rss_at_sample_mb']:>11} {r['rss_at_end_mb']:>11} {r['peak_rss_mb']:>8}"
+            f"{r['rss_at_sample_mb']:>11} {r['rss_at_end_mb']:>11} {r['peak_rss_mb']:>8} "
+            f"{'yes' if r['torch_imported'] else 'no':>6}"
         )
+    print(f"tiny models on {args.backend}; resident memory sampled after each group of articles")
     return 0
 
 

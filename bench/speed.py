@@ -62,9 +62,20 @@ EASYNMT_BATCH = 16
 NLLB_SOURCE, NLLB_TARGET = "lit_Latn", "eng_Latn"
 NLLB_ORDINARY = 256_000  # ids below the language codes
 QUICK_SENTENCES = 8
-# The default path's batching, tuned on this machine (see the report in bench-results.json).
+# Settings' defaults; the driver passes config.yaml's batching (or the command line's).
 BATCH_TOKENS = 384
 MAX_BATCH_SENTENCES = 16
+
+
+def product_batching(family: str) -> tuple[int, int]:
+    """(batch_tokens, most inputs per batch) that config.yaml gives the translator or the summarizer."""
+    from pipeline.config import load_config
+
+    config = load_config(ROOT / "config.yaml")
+    if family == "bart":
+        return config.summarize.batch_tokens, config.summarize.max_batch_articles
+    return config.translate.batch_tokens, config.translate.max_batch_sentences
+
 
 Generate = Callable[[list[list[int]], int], list[int]]
 
@@ -386,8 +397,8 @@ def variants(model: str, units: list[Unit], args: argparse.Namespace) -> list[Se
         "num_beams": arch.num_beams,
         "no_repeat_ngram_size": arch.no_repeat_ngram_size,
         "threads": args.threads,
-        "batch_tokens": args.batch_tokens,
-        "max_batch_sentences": args.max_batch_sentences,
+        "batch_tokens": args.batch_tokens or product_batching(arch.family)[0],
+        "max_batch_sentences": args.max_batch_sentences or product_batching(arch.family)[1],
     }
     out = [
         Settings("naive", "transformers", "single", time_budget_s=args.naive_seconds, **common),
@@ -442,6 +453,10 @@ def make_row(
     }
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'model':16} {'variant':16} {'sents':>7} {'sent/s':>7} {'out tok/s':>9} {'s/article':>9} "
@@ -453,7 +468,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"{r['model']:16} {r['variant']:16} {sents:>7} {r['sentences_per_s']:>7.2f} "
             f"{r['tokens_per_s']:>9.1f} {r['seconds_per_article']:>9.1f} {r['peak_rss_mb']:>11} "
-            f"{r['vs_naive']:>8.1f} {r['vs_easynmt']:>9.1f}"
+            f"{_ratio(r['vs_naive']):>8} {_ratio(r['vs_easynmt']):>9}"
         )
     return "\n".join(lines)
 
@@ -468,8 +483,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--models", nargs="+", choices=list(ARCHS), help="default: all; --quick: nllb-600m")
     parser.add_argument("--naive-seconds", type=float, help="time box of the naive baseline (60; quick 15)")
-    parser.add_argument("--batch-tokens", type=int, default=BATCH_TOKENS, help="default path's token budget")
-    parser.add_argument("--max-batch-sentences", type=int, default=MAX_BATCH_SENTENCES)
+    parser.add_argument(
+        "--batch-tokens", type=int, help="default path's token budget (default: config.yaml's)"
+    )
+    parser.add_argument(
+        "--max-batch-sentences", type=int, help="default: config.yaml's (the summarizer's: articles)"
+    )
     parser.add_argument("--threads", type=int, default=0, help="0 = every core")
     parser.add_argument(
         "--latin-tokens",
@@ -484,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="JSON rows (default: bench-results.json)"
     )
+    parser.add_argument("--variants", nargs="+", help="run only these rows (e.g. default 'latin 64k')")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -521,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         model_rows = []
         for settings in variants(model, units, args):
+            if args.variants and settings.variant not in args.variants:
+                continue
             r = make_row(settings, run_variant(settings), units, len(articles))
             print(
                 f"  {settings.variant:16} {r['tokens_per_s']:8.1f} tok/s {r['peak_rss_mb']:6} MB  "
@@ -531,8 +553,8 @@ def main(argv: list[str] | None = None) -> int:
             model_rows.append(r)
         speed = {r["variant"]: r["tokens_per_s"] for r in model_rows}
         for r in model_rows:
-            r["vs_naive"] = round(r["tokens_per_s"] / speed["naive"], 2)
-            r["vs_easynmt"] = round(r["tokens_per_s"] / speed["easynmt"], 2)
+            for base in ("naive", "easynmt"):  # absent when --variants left the baseline out
+                r[f"vs_{base}"] = round(r["tokens_per_s"] / speed[base], 2) if base in speed else None
         rows += model_rows
 
     print()
@@ -540,8 +562,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"naive: timed on a random subset (sents column) in a {args.naive_seconds:.0f}s box. "
-        f"default: CTranslate2 int8, batch_tokens={args.batch_tokens}, "
-        f"max_batch_sentences={args.max_batch_sentences}, threads={rows[0]['threads']}. "
+        "default: CTranslate2 int8, batches of "
+        + "; ".join(
+            f"{m}: {r['batch_tokens']} padded tokens, at most {r['max_batch_sentences']} inputs"
+            for m, r in {r["model"]: r for r in rows if r["variant"] == "default"}.items()
+        )
+        + f"; threads={rows[0]['threads']}. "
         "Others: transformers float32."
     )
     print(

@@ -47,14 +47,18 @@ class _Tokenizer:
     pad_token = PAD
     src_lang: str | None = None  # NLLB's source language code, set per batch like transformers'
 
-    def __init__(self, vocab: dict[str, int], special: set[str]):
-        self._ids = vocab
-        self._tokens = {i: t for t, i in vocab.items()}
-        self._special_ids = {vocab[t] for t in special if t in vocab}
-        self.eos_token_id = vocab[EOS]
-        self.pad_token_id = vocab.get(PAD)
-        self.bos_token_id = vocab.get(BOS)
-        self.unk_token_id = vocab[UNK]
+    def __init__(self, special: set[str]):
+        self._special_ids = {i for i in map(self._token_to_id, special) if i is not None}
+        self.unk_token_id = self._require(UNK)
+        self.eos_token_id = self._require(EOS)
+        self.pad_token_id = self._token_to_id(PAD)
+        self.bos_token_id = self._token_to_id(BOS)
+
+    def _require(self, token: str) -> int:
+        i = self._token_to_id(token)
+        if i is None:
+            raise ValueError(f"the tokenizer has no {token} token")
+        return i
 
     def __call__(self, text: str, add_special_tokens: bool = True) -> dict[str, list[int]]:
         ids = self._encode(text)
@@ -66,23 +70,35 @@ class _Tokenizer:
         if self.family == "nllb":
             if self.src_lang is None:
                 raise ValueError("set src_lang (an NLLB code such as lit_Latn) before encoding")
-            return [self._ids[self.src_lang]]
+            return [self._require(self.src_lang)]
         if self.family == "bart":
-            return [self._ids[BOS]]
+            return [self._require(BOS)]
         return []
 
     def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
-        return [self._tokens.get(i, UNK) for i in ids]
+        return [self._id_to_token(i) or UNK for i in ids]
 
     def convert_tokens_to_ids(self, tokens: str | list[str]) -> Any:
         if isinstance(tokens, str):
-            return self._ids.get(tokens, self.unk_token_id)
-        return [self._ids.get(t, self.unk_token_id) for t in tokens]
+            return self._token_id(tokens)
+        return [self._token_id(t) for t in tokens]
+
+    def _token_id(self, token: str) -> int:
+        i = self._token_to_id(token)
+        return self.unk_token_id if i is None else i
 
     def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
         if skip_special_tokens:
             ids = [i for i in ids if i not in self._special_ids]
         return self._decode(ids)
+
+    # What each tokenizer provides. The vocabulary stays in one place (NLLB's has 256k entries):
+    # a copy in Python dictionaries would cost more memory than the rest of this module.
+    def _token_to_id(self, token: str) -> int | None:
+        raise NotImplementedError
+
+    def _id_to_token(self, index: int) -> str | None:
+        raise NotImplementedError
 
     def _encode(self, text: str) -> list[int]:
         raise NotImplementedError
@@ -99,8 +115,13 @@ class FastTokenizer(_Tokenizer):
 
         self.family = family
         self._tok = Tokenizer.from_file(str(path))
-        special = {t.content for t in self._tok.get_added_tokens_decoder().values() if t.special}
-        super().__init__(self._tok.get_vocab(with_added_tokens=True), special)
+        super().__init__({t.content for t in self._tok.get_added_tokens_decoder().values() if t.special})
+
+    def _token_to_id(self, token: str) -> int | None:
+        return self._tok.token_to_id(token)
+
+    def _id_to_token(self, index: int) -> str | None:
+        return self._tok.id_to_token(index)
 
     def _encode(self, text: str) -> list[int]:
         return self._tok.encode(text, add_special_tokens=False).ids
@@ -121,8 +142,15 @@ class MarianTokenizer(_Tokenizer):
         # transformers decodes with the source model unless the vocabularies are separate (one
         # vocab.json here, as in every OPUS-MT tc-big model); for pieces the two share, both agree.
         self._target = self._source
-        vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        super().__init__(vocab, {EOS, UNK, PAD})
+        self._ids: dict[str, int] = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+        self._tokens = {i: t for t, i in self._ids.items()}
+        super().__init__({EOS, UNK, PAD})
+
+    def _token_to_id(self, token: str) -> int | None:
+        return self._ids.get(token)
+
+    def _id_to_token(self, index: int) -> str | None:
+        return self._tokens.get(index)
 
     def _encode(self, text: str) -> list[int]:
         return self.convert_tokens_to_ids(self._source.encode(text, out_type=str))

@@ -268,7 +268,7 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
             except Exception as exc:  # no network, unknown revision, disk full: report each, go on
                 print(f"{name}: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                 status = EXIT_ARTICLES_FAILED
-                continue
+            # Also after a failed download: a copy already here may need (re)converting offline.
             if store.spec(name).backend == "ctranslate2":
                 status = max(status, _convert(store, [name]))
         return status

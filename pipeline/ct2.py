@@ -184,6 +184,12 @@ def _stamp(src_dir: Path, quantization: str, version: str) -> dict[str, object]:
     }
 
 
+def is_current(out_dir: Path) -> bool:
+    """Whether `out_dir` holds a conversion in this newsbrief's layout (older ones lack files)."""
+    stamp = _read_stamp(out_dir)
+    return (out_dir / "model.bin").is_file() and isinstance(stamp, dict) and stamp.get("layout") == LAYOUT
+
+
 def _read_stamp(out_dir: Path) -> object:
     try:
         return json.loads((out_dir / STAMP_FILE).read_text(encoding="utf-8"))

@@ -158,11 +158,16 @@ class ModelStore:
         is the backend), or ModelMissingError saying which command fetches or makes it."""
         path, revision = self.source_path(name)
         spec = self.spec(name)
-        if spec.backend == "ctranslate2" and not (self.ct2_path(name) / "model.bin").is_file():
-            raise ModelMissingError(
-                f"model {spec.id} has no CTranslate2 {spec.quantization} copy yet: run `make models` "
-                "(or `newsbrief models convert`)"
-            )
+        if spec.backend == "ctranslate2":
+            from pipeline.ct2 import is_current
+
+            folder = self.ct2_path(name)
+            if not is_current(folder):
+                what = "an outdated" if (folder / "model.bin").is_file() else "no"
+                raise ModelMissingError(
+                    f"model {spec.id} has {what} CTranslate2 {spec.quantization} copy: run `make models` "
+                    "(or `newsbrief models convert`)"
+                )
         return path, revision
 
     def source_path(self, name: str) -> tuple[Path, str]:

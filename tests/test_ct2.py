@@ -306,3 +306,22 @@ def test_latin_output_vocabulary_is_refused_where_it_cannot_apply():
         ModelSpec(id="a/b", family="nllb", output_vocabulary="latin")
     with pytest.raises(ValidationError, match="needs backend ctranslate2"):
         ModelSpec(id="a/b", family="bart", backend="ctranslate2", output_vocabulary="latin")
+
+
+def test_a_conversion_from_an_older_newsbrief_is_reported_and_redone(config, tmp_path):
+    """An old copy lacks the tokenizer files: `models list` says so, `models convert` redoes it."""
+    from pipeline.errors import ModelMissingError
+
+    specs = {name: spec.model_copy(update={"backend": "ctranslate2"}) for name, spec in config.models.items()}
+    store = ModelStore(tmp_path, specs, config.runtime, config.base_dir)
+    with pytest.raises(ModelMissingError, match="has no CTranslate2 int8 copy"):
+        store.local_path("tiny-marian-bg-en")
+    folder = store.convert("tiny-marian-bg-en")
+    stamp = json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
+    stamp["layout"] = 1  # as written before the tokenizer files were saved beside the model
+    (folder / STAMP_FILE).write_text(json.dumps(stamp), encoding="utf-8")
+    (folder / "vocab.json").unlink()
+    with pytest.raises(ModelMissingError, match="has an outdated CTranslate2 int8 copy: run `make models`"):
+        store.local_path("tiny-marian-bg-en")
+    assert store.convert("tiny-marian-bg-en") == folder
+    assert (folder / "vocab.json").is_file() and store.load("tiny-marian-bg-en").backend

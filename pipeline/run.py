@@ -241,6 +241,7 @@ def _run(
 ) -> RunResult:
     run_date = now.strftime("%Y-%m-%d")
     run_id = state.start_run(run_date)
+    _remove_partial_writes(output_dir)
     pipeline = Pipeline(config)
     started = time.monotonic()
     failures: list[Failure] = []
@@ -326,6 +327,16 @@ def _run(
         path, processed, skipped, len(failures), pipeline.store.loads, time.monotonic() - started,
     )  # fmt: skip
     return RunResult(path, processed, failures, pipeline.store.loads, skipped)
+
+
+def _remove_partial_writes(output_dir: Path) -> None:
+    """Deletes the temporary files of a run that was killed while writing (render.write_atomic
+    writes `.<name>.<random>.tmp` and renames it into place). The run lock is held, so no other
+    run is writing them now."""
+    for folder in (output_dir, output_dir / "briefs"):
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
+            tmp.unlink(missing_ok=True)
+            log.warning("removed %s, left half-written by an interrupted run", tmp)
 
 
 def _write_brief(

@@ -137,6 +137,19 @@ def test_a_run_killed_midway_is_completed_by_the_next_without_duplicates(tiny_co
     assert result.digest_path.read_text(encoding="utf-8").count("](briefs/") == total
 
 
+def test_the_next_run_removes_files_a_killed_run_left_half_written(tiny_config: Config):
+    """A kill inside write_atomic leaves its temporary file; the next run (holding the lock) deletes it."""
+    briefs = tiny_config.output_dir / "briefs"
+    briefs.mkdir(parents=True)
+    partial = [briefs / ".2025-01-01-lt-x.md.k3j2.tmp", tiny_config.output_dir / ".index.md.a1b2.tmp"]
+    for path in partial:
+        path.write_text("half a bri", encoding="utf-8")
+    keep = briefs / "notes.tmp"  # not ours: not hidden
+    keep.write_text("mine", encoding="utf-8")
+    assert run_digest(tiny_config).exit_code == EXIT_OK
+    assert not any(p.exists() for p in partial) and keep.exists()
+
+
 def test_every_kind_of_bad_input_is_handled_and_the_inbox_is_untouched(tiny_config: Config):
     inbox = tiny_config.input_dir
     bg = "Министерството на транспорта съобщи нови правила за товарните влакове. Очаква се промяна."

@@ -183,3 +183,30 @@ def test_turkish_read_as_latin1_is_repaired(neighbours: LanguageDetector) -> Non
 def test_russian_verbs_without_soft_sign_are_not_ukrainian(neighbours: LanguageDetector) -> None:
     assert neighbours.guess("Они знают, что делают.").lang == "ru"
     assert neighbours.guess("Вони знають, що роблять.").lang == "uk"
+
+
+# Word-frequency lists (wordfreq) re-rank close calls on short texts such as titles.
+LEXICON_NEIGHBOURS = "es pt it ca mk bg sr ru uk en".split()
+
+
+@pytest.fixture(scope="module")
+def lexicon_neighbours() -> LanguageDetector:
+    return LanguageDetector(DetectOptions(languages=LEXICON_NEIGHBOURS))
+
+
+def test_word_frequencies_settle_short_titles(lexicon_neighbours: LanguageDetector) -> None:
+    # lingua's n-grams read these as Russian, Macedonian and Italian; how common each word is in
+    # each language ("во" is Macedonian's "in", "изјавио" a Serbian past tense) says otherwise.
+    for text, lang in (("пожар во", "mk"), ("министар изјавио", "sr"), ("ministro dimite", "es")):
+        assert lexicon_neighbours.guess(text).lang == lang, text
+
+
+def test_word_lists_are_read_lazily_and_spelt_as_written() -> None:
+    code = "import sys, pipeline.detect; print('wordfreq' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    from pipeline.detect import _LEXICON_SPELLING, _lexicon
+
+    assert _lexicon("sh")["ministar"] > _lexicon("sh").get("министар", -1000)  # Latin letters only
+    assert "министар изјавио".translate(_LEXICON_SPELLING["sr"]) == "ministar izjavio"
+    assert "آخرين".translate(_LEXICON_SPELLING["fa"]) in _lexicon("fa")

@@ -405,14 +405,15 @@ def median_run(settings: Settings, runs: int) -> dict[str, Any]:
 
 def variants(model: str, units: list[Unit], args: argparse.Namespace) -> list[Settings]:
     arch = ARCHS[model]
+    batch_tokens, max_items = product_batching(arch.family)
     common: dict[str, Any] = {
         "model": model,
         "units": [asdict(u) for u in units],
         "num_beams": arch.num_beams,
         "no_repeat_ngram_size": arch.no_repeat_ngram_size,
         "threads": args.threads,
-        "batch_tokens": args.batch_tokens or product_batching(arch.family)[0],
-        "max_batch_sentences": args.max_batch_sentences or product_batching(arch.family)[1],
+        "batch_tokens": args.batch_tokens or batch_tokens,
+        "max_batch_sentences": args.max_batch_sentences or max_items,
     }
     out = [
         Settings("naive", "transformers", "single", time_budget_s=args.naive_seconds, **common),

@@ -164,17 +164,11 @@ class Pipeline:
                 errors.append(exc)
         return errors
 
-    def summarize(self, article: Article) -> Article:
-        """Warnings from translation, then the headline, key points and summary."""
-        error = self.summarize_group([article])[0]
-        if error is not None:
-            raise error
-        return article
-
     def summarize_group(self, articles: list[Article]) -> list[Exception | None]:
-        """`summarize` for translated articles together (their chunks share batches); returns per
-        article the error that stopped it, or None. Like translate_group, a failing group is
-        retried one article at a time."""
+        """Warnings from translation, then the headline, key points and summary of translated
+        articles, together (their chunks share batches); returns per article the error that
+        stopped it, or None. Like translate_group, a failing group is retried one article at a
+        time."""
         if not articles:
             return []
         for article in articles:

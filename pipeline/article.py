@@ -24,9 +24,11 @@ class Article:
     paragraphs: list[str]  # the story's paragraphs, page furniture removed
     title: str | None = None  # the original headline, when the source has one
     date: ArticleDate | None = None
-    date_source: str | None = None  # "header", "text", "html"
+    date_source: str | None = None  # "header", "text", "html", "feed"
     ingested_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
     removed: list[str] = field(default_factory=list)  # what ingest stripped, in words
+    source_url: str | None = None  # the page's address, when `newsbrief fetch` saved it
+    feed_title: str | None = None  # the feed that linked it
     # later stages
     detection: Detection | None = None
     translation: Translation | None = None

@@ -69,6 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-process every file, changed or not")
     p.set_defaults(func=cmd_digest)
 
+    p = sub.add_parser(
+        "fetch", parents=[common], help="save the new articles of RSS/Atom feeds into the input folder"
+    )
+    p.add_argument(
+        "--feed", action="append", metavar="URL", help="a feed to read (repeatable; default: fetch.feeds)"
+    )
+    p.add_argument("--input", type=Path, help="input folder to save into (default: paths.input)")
+    p.add_argument(
+        "--refetch", action="store_true", help="fetch the feeds' known items again (changed pages)"
+    )
+    p.set_defaults(func=cmd_fetch)
+
     p = sub.add_parser("detect", parents=[common], help="print the language of each file")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -129,6 +141,20 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     for f in result.failed:
         print(f"  failed: {f.source_file}: {f.reason}", file=sys.stderr)
     return result.exit_code
+
+
+# ---- fetch --------------------------------------------------------------------------------
+def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.fetch import feed_urls, format_result, run_fetch
+
+    feeds = args.feed or feed_urls(config.fetch, config.base_dir)
+    if not feeds:
+        print("no feeds configured (fetch.feeds in the config, or --feed URL): nothing to fetch")
+        return EXIT_OK
+    result = run_fetch(config, feeds=feeds, input_dir=args.input, refetch=args.refetch)
+    for line in format_result(result):
+        print(line)
+    return EXIT_OK if result.ok else EXIT_ARTICLES_FAILED
 
 
 # ---- one-file commands ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pipeline.detect import DetectOptions
 from pipeline.digest import DigestOptions
 from pipeline.errors import ConfigError
+from pipeline.fetch import FetchOptions
 from pipeline.ingest import IngestOptions
 from pipeline.languages import is_known
 from pipeline.models import ModelSpec, RuntimeOptions
@@ -37,6 +38,7 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     paths: Paths = Paths()
+    fetch: FetchOptions = FetchOptions()
     ingest: IngestOptions = IngestOptions()
     detect: DetectOptions = DetectOptions()
     segment: SegmentOptions = SegmentOptions()

@@ -96,6 +96,7 @@ class DigestEntry:
     key_points: list[str] = field(default_factory=list, repr=False)
     summary_method: str = ""
     fallback_sentences: int = 0  # sentences a fallback model translated
+    source_url: str | None = None  # the original page, when `newsbrief fetch` saved it
 
 
 @dataclass
@@ -132,6 +133,7 @@ def entry_for(article: Article, output_dir: Path, fallback_sentences: int = 0) -
         key_points=list(article.summary.key_points),
         summary_method=article.summary.method,
         fallback_sentences=fallback_sentences,
+        source_url=article.source_url,
     )
 
 
@@ -230,6 +232,7 @@ def _story_json(s: Story) -> dict[str, Any]:
                 "language": t.entry.language,
                 "language_name": t.entry.language_name,
                 "source_file": t.entry.source_file,
+                "source_url": t.entry.source_url,
                 "headline": t.entry.headline,
                 "gist": t.gist,
             }

@@ -33,3 +33,15 @@ class UnsupportedLanguageError(ArticleError):
 
 class ModelMissingError(ArticleError):
     """A routed model is not in the local store and may not be downloaded now."""
+
+
+class FetchError(NewsbriefError):
+    """A feed or page could not be fetched (404, timeout, not HTML...); the fetch goes on.
+
+    `retry` is True when the failure may pass by itself (a 5xx, a timeout): the next fetch
+    tries again, up to `fetch.max_attempts` times.
+    """
+
+    def __init__(self, message: str, retry: bool = False):
+        super().__init__(message)
+        self.retry = retry

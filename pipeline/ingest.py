@@ -43,6 +43,8 @@ BOMS = [
 ]
 HTML_SNIFF = re.compile(rb"^\s*(<!doctype html|<html|<head|<meta|<body)", re.IGNORECASE)
 SENTENCE_END = tuple(".!?…:;\"'»“”")
+# `newsbrief fetch` saves `<item>.html` with `<item>.feed.json` beside it: what the feed said.
+SIDECAR_SUFFIX = ".feed.json"
 
 
 class IngestOptions(BaseModel):
@@ -89,7 +91,7 @@ def iter_input_files(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
+            if not name.startswith(".") and not _is_sidecar(Path(root) / name):
                 yield Path(root) / name
 
 
@@ -126,6 +128,7 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
             f"a single paragraph of {longest:,} characters, over ingest.max_paragraph_chars "
             f"({options.max_paragraph_chars:,}): not a news article (a data dump?)"
         )
+    _read_sidecar(article, path)
     return article
 
 
@@ -270,3 +273,36 @@ def _cut_at_share_line(article: Article, options: IngestOptions) -> None:
             article.removed.append(f"share line {p!r} and the {dropped} paragraph(s) after it")
             del article.paragraphs[i:]
             return
+
+
+# ---- what the feed said about a fetched page (pipeline/fetch.py writes it) ----------------------
+def _is_sidecar(path: Path) -> bool:
+    """A fetched page's sidecar is read with its page; one whose page is gone is listed as a file."""
+    name = path.name
+    return name.endswith(SIDECAR_SUFFIX) and path.with_name(name[: -len(SIDECAR_SUFFIX)] + ".html").exists()
+
+
+def _read_sidecar(article: Article, path: Path) -> None:
+    """The original URL and feed title; the item's title and date where the page gives none."""
+    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return
+    import json
+
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        article.warn(f"feed metadata {sidecar.name} unreadable ({exc}): no source URL")
+        return
+    text = {k: v.strip() for k, v in meta.items() if isinstance(v, str) and v.strip()}
+    article.source_url = text.get("url")
+    article.feed_title = text.get("feed_title")
+    if not article.title and text.get("title"):
+        article.title = text["title"]
+    if article.date is None and text.get("published"):
+        try:
+            article.date, article.date_source = ArticleDate.parse(text["published"][:10]), "feed"
+        except ValueError:
+            log.debug("%s: unusable feed date %r", article.source_file, text["published"])

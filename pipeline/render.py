@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -36,6 +37,8 @@ def environment() -> Environment:
     )
     env.filters["md"] = escape_markdown
     env.filters["cell"] = lambda s: escape_markdown(str(s)).replace("|", "\\|").replace("\n", " ")
+    env.filters["link"] = markdown_link
+    env.filters["link_target"] = link_target
     return env
 
 
@@ -43,6 +46,32 @@ def escape_markdown(text: str) -> str:
     """Keeps input text from turning into HTML or Markdown structure (headings, quotes, lists)."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"^(\s*)([#>+*-]|\d+\.)(\s)", r"\1\\\2\3", text, flags=re.MULTILINE)
+
+
+def link_target(url: str | None) -> str | None:
+    """An http(s) URL made safe as a Markdown link destination, or None for anything else
+    (javascript:, data:, file:, relative or malformed): only web addresses become links."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    # Percent-encode what could end the destination or start markup (spaces, brackets, quotes,
+    # angle brackets, backslashes, controls); `&` becomes an entity, which Markdown decodes back.
+    safe = "/:?#@!$&*+,;=%~-._"
+    rest = quote(urlunsplit(parts._replace(scheme="", netloc="")), safe=safe)
+    url = f"{parts.scheme.lower()}://{quote(parts.netloc, safe=safe + '[]')}{rest}"
+    return url.replace("&", "&amp;")
+
+
+def markdown_link(url: str | None, text: str | None = None) -> str:
+    """`[text](url)` for an http(s) URL, else the text (or URL) as escaped plain text."""
+    label = escape_markdown(text or url or "").replace("[", "\\[").replace("]", "\\]").replace("\n", " ")
+    target = link_target(url)
+    return f"[{label}]({target})" if target else label
 
 
 def slugify(text: str, max_len: int = 60) -> str:
@@ -78,6 +107,8 @@ def front_matter(article: Article) -> dict[str, Any]:
         "language_confidence": det.confidence,
         "languages": det.languages,
         "source_file": article.source_file,
+        **({"source_url": article.source_url} if article.source_url else {}),
+        **({"feed": article.feed_title} if article.feed_title else {}),
         "sha256": article.sha256,
         "translation_model": _model_ref(main),
         "translation": {lang: dict(m) for lang, m in sorted(tr.models.items())},
@@ -131,6 +162,9 @@ def render_brief(article: Article) -> str:
             original_title=article.title,
             original=article.paragraphs,
             source_file=article.source_file,
+            source_url=article.source_url,
+            source_host=urlsplit(article.source_url).hostname if link_target(article.source_url) else None,
+            feed_title=article.feed_title,
             sha256=article.sha256,
             encoding=article.encoding,
             removed=article.removed,

@@ -30,7 +30,7 @@ from pipeline.languages import UNDETERMINED, name_of
 from pipeline.lock import run_lock
 from pipeline.models import ModelStore
 from pipeline.render import brief_filename, render_brief, write_atomic
-from pipeline.state import Record, State
+from pipeline.state import STATE_FILE, Record, State
 from pipeline.summarize import Summarizer
 from pipeline.translate import Translator
 
@@ -42,9 +42,6 @@ EXIT_CRASH = 1  # an unexpected error stopped the whole run
 EXIT_CONFIG = 2  # configuration or usage error: nothing was processed
 EXIT_ARTICLES_FAILED = 3  # the run finished, but some files could not be processed
 EXIT_ALREADY_RUNNING = 4  # another run holds the output folder's lock
-
-
-STATE_FILE = "state.db"
 
 
 @dataclass
@@ -313,6 +310,7 @@ def _run(
     records = state.for_run_date(run_date)
     entries = [_entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
+    listed += _fetch_failures(state, run_date, failures)
     digest = build_digest(run_date, entries, listed, now, options=config.digest)
     path = write_digest(digest, output_dir, config.digest)
     state.finish_run(run_id, processed, skipped, len(failures))
@@ -321,6 +319,18 @@ def _run(
         path, processed, skipped, len(failures), pipeline.store.loads, time.monotonic() - started,
     )  # fmt: skip
     return RunResult(path, processed, failures, pipeline.store.loads, skipped)
+
+
+def _fetch_failures(state: State, run_date: str, failures: list[Failure]) -> list[Failure]:
+    """Feeds and pages `newsbrief fetch` could not get, not yet listed by an earlier day's digest:
+    listed in this one (and in later runs of the same day); counted in this run's failures (and
+    its exit code) the first time they are listed."""
+    found = state.fetch_failures(run_date)
+    for url, reason, new in found:
+        if new:
+            failures.append(Failure(url, f"fetch: {reason}"))
+    state.mark_fetch_failures_reported(run_date)
+    return [Failure(url, f"fetch: {reason}") for url, reason, _ in found]
 
 
 def _remove_partial_writes(output_dir: Path) -> None:

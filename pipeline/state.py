@@ -5,6 +5,11 @@ fingerprint of the models and settings that would process it are unchanged. Each
 is committed as soon as its brief is in place, so a run killed at any moment loses nothing that
 was finished, and the next run completes the rest without duplicates: before a brief is written
 its planned name is recorded, so a half-finished article's file can be found and replaced.
+
+`newsbrief fetch` keeps its memory here too: per feed the validators of its last response (for
+conditional GETs) and its folder, per item its URL and GUID (so each is fetched once) and why
+it failed (so the next digest lists it). The schema grows by numbered migrations
+(`PRAGMA user_version`), so a database written by an older version keeps working.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 log = logging.getLogger("newsbrief.state")
+
+STATE_FILE = "state.db"  # in the output folder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -44,6 +51,42 @@ CREATE TABLE IF NOT EXISTS runs (
     failed      INTEGER
 );
 """
+
+
+# Migration k (1-based) brings a database from user_version k-1 to k; each runs once, in order.
+MIGRATIONS = [
+    # 1: feeds and their items (newsbrief fetch).
+    """
+    CREATE TABLE IF NOT EXISTS feeds (
+        url           TEXT PRIMARY KEY,
+        title         TEXT,
+        folder        TEXT,            -- the feed's folder inside the input folder (named by us)
+        etag          TEXT,            -- validators of the last 200 response, for conditional GETs
+        last_modified TEXT,
+        status        TEXT NOT NULL,   -- 'ok' or 'failed'
+        reason        TEXT,            -- why the last check failed
+        reported      TEXT,            -- run date of the digest that listed the failure
+        checked_at    TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS feed_items (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        feed_url    TEXT NOT NULL,
+        guid        TEXT NOT NULL,     -- the entry's id (its link when it has none)
+        url         TEXT NOT NULL,     -- the link, as the feed gives it (made absolute)
+        title       TEXT,
+        published   TEXT,              -- ISO 8601, from the feed
+        file        TEXT NOT NULL,     -- the page's path relative to the input folder
+        status      TEXT NOT NULL,     -- 'pending', 'saved' or 'failed'
+        retry       INTEGER NOT NULL DEFAULT 0,  -- 1: a failure that may pass (5xx, timeout)
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        reason      TEXT,
+        reported    TEXT,              -- run date of the digest that listed the failure
+        updated_at  TEXT NOT NULL,
+        UNIQUE (feed_url, guid)
+    );
+    CREATE INDEX IF NOT EXISTS feed_items_url ON feed_items (url);
+    """,
+]
 
 
 COLUMNS = (
@@ -76,6 +119,43 @@ class Record:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class FeedRow:
+    """What fetch remembers of one feed."""
+
+    url: str
+    title: str | None
+    folder: str | None
+    etag: str | None
+    last_modified: str | None
+    status: str
+    reason: str | None = None
+    reported: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One feed item: where its page goes in the input folder and how fetching it went."""
+
+    feed_url: str
+    guid: str
+    url: str
+    title: str | None
+    published: str | None
+    file: str
+    status: str = "pending"
+    retry: bool = False
+    attempts: int = 0
+    reason: str | None = None
+    id: int = 0
+
+
+FEED_COLUMNS = ("url", "title", "folder", "etag", "last_modified", "status", "reason", "reported")
+ITEM_COLUMNS = (
+    "feed_url", "guid", "url", "title", "published", "file", "status", "retry", "attempts", "reason", "id",
+)  # fmt: skip
+
+
 class State:
     """One connection per run; every write is its own committed transaction."""
 
@@ -86,6 +166,7 @@ class State:
         self.db.execute("PRAGMA journal_mode=WAL")  # a reader never blocks, a crash never corrupts
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
 
     def close(self) -> None:
         self.db.close()
@@ -131,6 +212,90 @@ class State:
                 tuple(row.values()),
             )
 
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for k, script in enumerate(MIGRATIONS[version:], version + 1):
+            with self._tx() as db:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {k}")
+            log.info("state database %s migrated to schema version %d", self.path, k)
+
+    # ---- feeds (newsbrief fetch) ----------------------------------------------------------
+    def feed(self, url: str) -> FeedRow | None:
+        row = self.db.execute(f"SELECT {', '.join(FEED_COLUMNS)} FROM feeds WHERE url = ?", (url,)).fetchone()
+        return FeedRow(*row) if row else None
+
+    def put_feed(self, feed: FeedRow) -> None:
+        row = asdict(feed)
+        if feed.status == "failed":
+            row["reported"] = None  # a new failure: the next digest lists it
+        row["checked_at"] = _now()
+        names = list(row)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "url")
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO feeds ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                f"ON CONFLICT(url) DO UPDATE SET {updates}",
+                tuple(row.values()),
+            )
+
+    def known_item(self, feed_url: str, guid: str, url: str) -> ItemRow | None:
+        """The item seen before under this GUID in this feed, or at this URL in any feed."""
+        row = self.db.execute(
+            f"SELECT {', '.join(ITEM_COLUMNS)} FROM feed_items "
+            "WHERE (feed_url = ? AND guid = ?) OR url = ? ORDER BY id LIMIT 1",
+            (feed_url, guid, url),
+        ).fetchone()
+        return _item(row) if row else None
+
+    def add_item(self, item: ItemRow) -> ItemRow:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO feed_items (feed_url, guid, url, title, published, file, status, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (item.feed_url, item.guid, item.url, item.title, item.published, item.file, _now()),
+            )
+        return replace(item, id=int(cur.lastrowid or 0), status="pending")
+
+    def items_to_fetch(self, max_attempts: int) -> list[ItemRow]:
+        """Pending items, and failed ones whose failure may pass and that have tries left."""
+        rows = self.db.execute(
+            f"SELECT {', '.join(ITEM_COLUMNS)} FROM feed_items WHERE status = 'pending' "
+            "OR (status = 'failed' AND retry = 1 AND attempts < ?) ORDER BY id",
+            (max_attempts,),
+        )
+        return [_item(r) for r in rows]
+
+    def set_item(self, item_id: int, status: str, reason: str | None = None, retry: bool = False) -> None:
+        """Records an item's outcome; a failure counts as an attempt and is listed by the next digest."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE feed_items SET status = ?, reason = ?, retry = ?, reported = NULL, updated_at = ?, "
+                "attempts = attempts + (CASE WHEN ? = 'pending' THEN 0 ELSE 1 END) WHERE id = ?",
+                (status, reason, int(retry), _now(), status, item_id),
+            )
+
+    def fetch_failures(self, run_date: str) -> list[tuple[str, str, bool]]:
+        """(URL, reason, first listed now) of every feed and item whose last try failed and that no
+        digest of an earlier day has listed: the digest of `run_date` lists them."""
+        rows = self.db.execute(
+            "SELECT url, reason, reported FROM feeds WHERE status = 'failed' AND "
+            "(reported IS NULL OR reported = ?) UNION ALL "
+            "SELECT url, reason, reported FROM feed_items WHERE status = 'failed' AND "
+            "(reported IS NULL OR reported = ?) ORDER BY url",
+            (run_date, run_date),
+        )
+        return [(url, reason or "unknown", reported is None) for url, reason, reported in rows]
+
+    def mark_fetch_failures_reported(self, run_date: str) -> None:
+        with self._tx() as db:
+            for table in ("feeds", "feed_items"):
+                db.execute(
+                    f"UPDATE {table} SET reported = ? WHERE status = 'failed' AND reported IS NULL",
+                    (run_date,),
+                )
+
     def start_run(self, run_date: str) -> int:
         with self._tx() as db:
             cur = db.execute("INSERT INTO runs (run_date, started_at) VALUES (?, ?)", (run_date, _now()))
@@ -146,6 +311,12 @@ class State:
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _item(row: tuple) -> ItemRow:
+    data = dict(zip(ITEM_COLUMNS, row, strict=True))
+    data["retry"] = bool(data["retry"])
+    return ItemRow(**data)
 
 
 def _record(row: dict) -> Record:

@@ -22,9 +22,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	  || { grep -v "is ignored: it is neither" $(VENV)/install.log; exit 1; }
 	@touch $@
 
-## Fetch the models config.yaml routes to (a failure is reported, not fatal), then process the inbox.
+## Fetch the models config.yaml routes to, then the new items of the feeds it lists (each failure
+## is reported, not fatal; no feeds: nothing is fetched), then process the inbox.
 digest: setup
 	-@$(PY) -m pipeline models download --config $(CONFIG)
+	-@$(PY) -m pipeline fetch --config $(CONFIG)
 	$(PY) -m pipeline digest --config $(CONFIG)
 
 models: setup

@@ -63,8 +63,8 @@ class FetchOptions(BaseModel):
         max_page_bytes: a larger feed or page is not read (a news page is rarely over 2 MB).
         user_agent: how requests introduce themselves; robots.txt rules are matched against
             its first word (`newsbrief`). Add your contact if you run it at scale.
-        time_budget_s: the whole fetch stops starting requests after this long; what is left
-            is fetched next run.
+        time_budget_s: the whole fetch takes at most this long: no request is started that
+            could outlast it (its timeout); what is left is fetched next run.
         max_redirects: more redirects than this for one URL is a failure.
         max_attempts: a page that failed in a way that may pass (a 5xx, a timeout) is tried
             again on later runs, up to this many times in all.
@@ -195,11 +195,11 @@ class PoliteClient:
         """Sleeps until the host may be asked again; returns the time left for this request."""
         now = time.monotonic()
         start = max(now, self.ready_at.get(origin, 0.0))
-        if start >= self.deadline:
+        if self.deadline - start < self.options.timeout_s:  # it could outlast the budget: next run
             raise BudgetExceeded
         if start > now:
             time.sleep(start - now)
-        return min(self.options.timeout_s, self.deadline - start)
+        return self.options.timeout_s
 
     def _request(self, url: str, headers: dict[str, str] | None, follow: bool = False) -> Page:
         import requests

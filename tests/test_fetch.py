@@ -413,3 +413,24 @@ def write_config(config: Config, tmp_path: Path) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+def test_ingest_reads_a_sidecar_with_its_page_and_lists_one_without(tmp_path: Path):
+    from pipeline.ingest import IngestOptions, iter_input_files, read_article
+
+    folder = tmp_path / "inbox" / "gazette-0a1b2c3d"
+    folder.mkdir(parents=True)
+    (folder / "a.html").write_text(article_html("Ferry", FERRY), encoding="utf-8")
+    (folder / "a.feed.json").write_text(
+        json.dumps({"url": "https://x.example/a", "feed_title": "G"}), "utf-8"
+    )
+    (folder / "b.html").write_text(article_html("Bridge", BRIDGE), encoding="utf-8")
+    (folder / "b.feed.json").write_text("{not json", encoding="utf-8")
+    (folder / "orphan.feed.json").write_text("{}", encoding="utf-8")  # its page was deleted
+    inbox = tmp_path / "inbox"
+    names = [p.name for p in iter_input_files(inbox)]
+    assert names == ["a.html", "b.html", "orphan.feed.json"]  # the orphan is reported, not hidden
+    a = read_article(folder / "a.html", inbox, IngestOptions())
+    assert (a.source_url, a.feed_title) == ("https://x.example/a", "G")
+    b = read_article(folder / "b.html", inbox, IngestOptions())
+    assert b.source_url is None and any("b.feed.json unreadable" in w for w in b.warnings)

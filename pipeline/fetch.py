@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,6 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pipeline import __version__
 from pipeline.errors import ConfigError, FetchError
 from pipeline.ingest import HTML_SNIFF, SIDECAR_SUFFIX
+
+if TYPE_CHECKING:
+    from pipeline.config import Config
+    from pipeline.state import ItemRow, State
 
 log = logging.getLogger("newsbrief.fetch")
 
@@ -321,7 +325,7 @@ class FetchResult:
 
 
 def run_fetch(
-    config,
+    config: Config,
     feeds: list[str] | None = None,
     input_dir: Path | None = None,
     output_dir: Path | None = None,
@@ -347,7 +351,9 @@ def run_fetch(
 
 
 class Fetcher:
-    def __init__(self, options: FetchOptions, input_dir: Path, state, refetch: bool = False):
+    """One fetch run: check the feeds, then fetch the pages due, within the time budget."""
+
+    def __init__(self, options: FetchOptions, input_dir: Path, state: State, refetch: bool = False):
         self.options = options
         self.input_dir = input_dir
         self.state = state
@@ -366,7 +372,8 @@ class Fetcher:
                     self.result.left += len(urls) - k
                     log.warning("time budget used up: %d feed(s) left for the next run", len(urls) - k)
                     break
-                except FetchError as exc:
+                except Exception as exc:  # FetchError, or a bug: recorded, and the other feeds go on
+                    exc = _as_fetch_error(exc, url)
                     self._failed(url, str(exc))
                     known = self.state.feed(url)
                     self.state.put_feed(
@@ -384,7 +391,8 @@ class Fetcher:
                     self.result.left += len(todo) - k
                     log.warning("time budget used up: %d page(s) left for the next run", len(todo) - k)
                     break
-                except FetchError as exc:
+                except Exception as exc:  # FetchError, or a bug (disk full...): the other items go on
+                    exc = _as_fetch_error(exc, item.url)
                     self._failed(item.url, str(exc))
                     self.state.set_item(item.id, "failed", str(exc), exc.retry)
         finally:
@@ -465,7 +473,7 @@ class Fetcher:
             self.state.set_item(item.id, "failed", "the item's link is not an http(s) URL")
         return 1
 
-    def _fetch_item(self, item) -> None:
+    def _fetch_item(self, item: ItemRow) -> None:
         import trafilatura
 
         page = self.client.get(item.url, {"Accept": PAGE_ACCEPT})
@@ -491,12 +499,14 @@ class Fetcher:
             "content_type": page.headers.get("Content-Type"),
             "fetched_by": self.options.user_agent,
         }
-        # The sidecar first: when the page appears, what the feed said about it is already there.
-        write_bytes_atomic(
-            path.with_name(path.stem + SIDECAR_SUFFIX),
-            (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-        )
-        write_bytes_atomic(path, page.body)
+        try:  # the sidecar first: when the page appears, what the feed said about it is there
+            write_bytes_atomic(
+                path.with_name(path.stem + SIDECAR_SUFFIX),
+                (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+            )
+            write_bytes_atomic(path, page.body)
+        except OSError as exc:  # disk full, a file where the feed's folder should be...
+            raise FetchError(f"cannot save the page: {exc.strerror or exc}", retry=True) from exc
         self.state.set_item(item.id, "saved")
         self.result.saved.append(item.file)
         log.info("%s → %s", item.url, item.file)
@@ -508,6 +518,13 @@ class Fetcher:
         if not path.is_relative_to(root) or path == root:
             raise FetchError(f"refused to write {rel!r}: it would lie outside the input folder")
         return path
+
+
+def _as_fetch_error(exc: Exception, url: str) -> FetchError:
+    if isinstance(exc, FetchError):
+        return exc
+    log.error("%s: unexpected error", url, exc_info=exc)
+    return FetchError(f"internal error: {type(exc).__name__}: {_short(exc)}", retry=True)
 
 
 def _feed_row(url, title, folder, etag, last_modified, status, reason=None):
@@ -522,7 +539,7 @@ def _item_row(feed_url, guid, url, title, published, file):
     return ItemRow(feed_url, guid, url, title, published, file)
 
 
-def _by_host(items: list) -> list:
+def _by_host(items: list[ItemRow]) -> list[ItemRow]:
     """Round-robin over hosts, so one host's delay is spent fetching another's pages."""
     queues: OrderedDict[str, deque] = OrderedDict()
     for item in items:

@@ -313,6 +313,7 @@ def _run(
     listed += _fetch_failures(state, run_date, failures)
     digest = build_digest(run_date, entries, listed, now, options=config.digest)
     path = write_digest(digest, output_dir, config.digest)
+    state.mark_fetch_failures_reported(run_date)  # once they are in a written digest
     state.finish_run(run_id, processed, skipped, len(failures))
     log.info(
         "digest %s: %d processed, %d unchanged, %d failed, %d model load(s), %.1fs",
@@ -329,7 +330,6 @@ def _fetch_failures(state: State, run_date: str, failures: list[Failure]) -> lis
     for url, reason, new in found:
         if new:
             failures.append(Failure(url, f"fetch: {reason}"))
-    state.mark_fetch_failures_reported(run_date)
     return [Failure(url, f"fetch: {reason}") for url, reason, _ in found]
 
 

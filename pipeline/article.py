@@ -25,6 +25,7 @@ class Article:
     title: str | None = None  # the original headline, when the source has one
     date: ArticleDate | None = None
     date_source: str | None = None  # "header", "text", "html", "feed"
+    date_note: str | None = None  # why the date is unknown (a `date` header that is not a date)
     ingested_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
     removed: list[str] = field(default_factory=list)  # what ingest stripped, in words
     source_url: str | None = None  # the page's address, when `newsbrief fetch` saved it

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import Config, load_config
-from pipeline.errors import AlreadyRunningError, ArticleError, ConfigError, NewsbriefError
+from pipeline.errors import AlreadyRunningError, ArticleError, ConfigError, NewsbriefError, OutputError
 from pipeline.run import EXIT_ALREADY_RUNNING, EXIT_ARTICLES_FAILED, EXIT_CONFIG, EXIT_CRASH, EXIT_OK
 
 log = logging.getLogger("newsbrief")
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunningError as exc:
         print(f"newsbrief: {exc}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
+    except OutputError as exc:  # read-only folder, disk full: the run stopped; what it finished stays
+        print(f"newsbrief: {exc}", file=sys.stderr)
+        return EXIT_CRASH
     except NewsbriefError as exc:
         print(f"newsbrief: {exc}", file=sys.stderr)
         return EXIT_ARTICLES_FAILED
@@ -119,18 +122,35 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 
 
 # ---- digest -------------------------------------------------------------------------------
+class _LogFileHandler(logging.FileHandler):
+    """The run's log file. If it cannot be written (disk full), says so once on stderr instead
+    of printing a trace per log line; the run itself reports the cause when it next writes."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        if not getattr(self, "_failed", False):
+            self._failed = True
+            exc = sys.exc_info()[1]
+            cause = getattr(exc, "strerror", None) or exc
+            print(f"newsbrief: cannot write the log file {self.baseFilename}: {cause}", file=sys.stderr)
+
+
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
-    from pipeline.run import run_digest
+    from pipeline.run import check_folders, run_digest
 
     now = datetime.now().astimezone()
+    input_dir = args.input or config.input_dir
     output_dir = args.output or config.output_dir
+    check_folders(input_dir, output_dir)  # before the log folder is made: nothing written yet
     log_path = output_dir / "logs" / f"{now:%Y-%m-%d}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.FileHandler(log_path, encoding="utf-8")
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = _LogFileHandler(log_path, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        raise OutputError(f"cannot write the log file {log_path}: {exc.strerror or exc}") from exc
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.getLogger("newsbrief").addHandler(file_handler)
     try:
-        result = run_digest(config, input_dir=args.input, output_dir=output_dir, now=now, force=args.force)
+        result = run_digest(config, input_dir=input_dir, output_dir=output_dir, now=now, force=args.force)
     finally:
         logging.getLogger("newsbrief").removeHandler(file_handler)
         file_handler.close()
@@ -318,14 +338,22 @@ def _convert(store, names: list[str]) -> int:
 
 def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
     from pipeline.models import ModelStore
+    from pipeline.run import STATE_FILE, check_folders
+    from pipeline.state import check_database
 
     problems: list[str] = []
     print(f"config      {Path(args.config).resolve()}: valid")
     inp, out = config.input_dir, config.output_dir
-    if not inp.is_dir():
-        problems.append(f"input folder {inp} does not exist: create it or set paths.input")
-    else:
+    try:
+        check_folders(inp, out)
         print(f"input       {inp}: readable")
+    except ConfigError as exc:
+        problems.append(str(exc))
+    damaged = check_database(out / STATE_FILE)
+    if damaged:
+        problems.append(f"{damaged}: the next run moves it aside and rebuilds it from the briefs")
+    elif (out / STATE_FILE).exists():
+        print(f"state       {out / STATE_FILE}: sound")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".doctor-probe"

@@ -15,6 +15,12 @@ log = logging.getLogger("newsbrief.dates")
 
 # ` date 2025-09-03 Body text…`: the seeds put the header on the same line as the first paragraph.
 HEADER_RE = re.compile(r"^\s*date:?\s+(\d{4})-(\d{2})(?:-(\d{2}))?(?=\s|$)", re.IGNORECASE)
+# A header that is not a date (`date ../../etc`, `date 9999-99-99`, `Date: tomorrow`): the
+# keyword then one token, alone on the line, or a date-like token (digits and separators)
+# before the text. Lower-case `date ` or a colon, so "Date palms grow…" stays a sentence.
+BAD_HEADER_RE = re.compile(
+    r"^\s*(?:(?i:date):|date\s)\s*(\S+)\s*$|^\s*(?:(?i:date):|date\s)\s*(\d[\d./:-]*)(?=\s|$)"
+)
 # A line that could be a date on its own: short, holds a 4-digit year, no sentence punctuation.
 DATE_LINE_MAX_CHARS = 40
 YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -59,18 +65,39 @@ class ArticleDate:
         return cls(int(y), int(mo) if mo else None, int(d) if d else None)
 
 
+@dataclass(frozen=True)
+class Header:
+    """What a first line's `date` header gave: a date, or the reason there is none."""
+
+    date: ArticleDate | None
+    rest: str  # the line without the header
+    problem: str | None = None  # a header was there but is not a date: why
+
+
+def read_header(first_line: str) -> Header:
+    """The `date` header of a first line. A header that is not a date is still a header: it is
+    taken off the text (it must not become the headline) and its problem is reported."""
+    m = HEADER_RE.match(first_line)
+    if m:
+        y, mo, d = m.groups()
+        try:
+            found = ArticleDate(int(y), int(mo), int(d) if d else None)
+            return Header(found, first_line[m.end() :].strip())
+        except ValueError:
+            pass  # an impossible date (2024-13-01): reported below as not a date
+    bad = BAD_HEADER_RE.match(first_line)
+    if not bad:
+        return Header(None, first_line)
+    token = bad.group(1) or bad.group(2)
+    problem = f"the date header {token!r} is not a date, expected YYYY-MM-DD"
+    log.warning("ignoring a date header that is not a date: %r", token)
+    return Header(None, first_line[bad.end() :].strip(), problem)
+
+
 def split_header(first_line: str) -> tuple[ArticleDate | None, str]:
     """Returns the header date of a first line and what follows it on that line."""
-    m = HEADER_RE.match(first_line)
-    if not m:
-        return None, first_line
-    y, mo, d = m.groups()
-    try:
-        found = ArticleDate(int(y), int(mo), int(d) if d else None)
-    except ValueError:
-        log.warning("ignoring an impossible header date %r", m.group(0).strip())
-        return None, first_line
-    return found, first_line[m.end() :].strip()
+    header = read_header(first_line)
+    return header.date, header.rest
 
 
 def parse_date_line(line: str, languages: list[str] | None = None) -> ArticleDate | None:

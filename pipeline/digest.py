@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.article import Article
 from pipeline.languages import name_of
-from pipeline.render import environment, write_atomic
+from pipeline.render import SITE_FRONT_MATTER, environment, write_atomic
 from pipeline.stories import Story, build_stories
 
 log = logging.getLogger("newsbrief.digest")
@@ -177,6 +177,7 @@ def write_digest(digest: Digest, output_dir: Path, options: DigestOptions) -> Pa
         "date": digest.run_date,
         "generated": digest.generated,
         **n,
+        **SITE_FRONT_MATTER,
     }
     md = (
         environment()

@@ -45,3 +45,16 @@ class FetchError(NewsbriefError):
     def __init__(self, message: str, retry: bool = False):
         super().__init__(message)
         self.retry = retry
+
+
+class OutputError(NewsbriefError):
+    """The output folder cannot be written (read-only, disk full, state database unwritable).
+
+    Not one article's fault: the run stops at once with one line naming the file and the
+    cause. Everything finished before is already in place and committed; the next run, once
+    the cause is fixed, completes the rest.
+    """
+
+
+class StateCorruptError(NewsbriefError):
+    """The state database is not a readable SQLite database (truncated, overwritten)."""

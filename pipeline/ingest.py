@@ -4,6 +4,11 @@ Decoding uses charset-normalizer (BOMs first): trying codecs in turn is wrong be
 UTF-16 decode of arbitrary bytes "succeeds". HTML pages go through trafilatura. Page
 furniture (a repeated title, a photo caption, a share line and the teasers after it) is
 removed and what was removed is recorded on the article.
+
+The input folder is filled by other people and programs, so nothing about it is trusted: a
+file name whose bytes are not UTF-8 is shown in a printable form (`bad\\xff.txt`), a symlink
+that leads outside the folder is refused (`ingest.symlinks`), NUL bytes are removed and
+counted, and a `date` header that is not a date is reported instead of read as text.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import stat
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.article import Article
-from pipeline.dates import ArticleDate, parse_date_line, split_header
+from pipeline.dates import ArticleDate, parse_date_line, read_header
 from pipeline.errors import IngestError
 
 log = logging.getLogger("newsbrief.ingest")
@@ -60,6 +66,10 @@ class IngestOptions(BaseModel):
             of the page (teasers, related articles) is dropped.
         caption_markers: a short line holding one of these is a photo caption.
         title_max_chars: a first line this short, without closing punctuation, is a title.
+        symlinks: what a symlink in the input folder may lead to. `inside` (default): a file
+            inside the input folder, else it is refused (a link to /etc/passwd must never be
+            published); `follow`: anything the user running the job can read; `skip`: symlinks
+            are not read at all (logged, not listed as failures).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -80,28 +90,68 @@ class IngestOptions(BaseModel):
         "©", "afp/", "reuters/", "ap photo",
     ]  # fmt: skip
     title_max_chars: int = Field(160, gt=0)
+    symlinks: Literal["inside", "follow", "skip"] = "inside"
 
 
-def iter_input_files(folder: Path) -> Iterator[Path]:
+def printable_name(name: str) -> str:
+    """A file name as text that can be logged, stored and published: bytes that are not UTF-8
+    (os.fsdecode keeps them as surrogates, which no encoder accepts) become `\\xff`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def source_name(path: Path, input_root: Path) -> str:
+    """The name an input file goes by everywhere (state, briefs, digest, log): its printable
+    path relative to the input folder."""
+    rel = path.relative_to(input_root).as_posix() if path.is_relative_to(input_root) else path.name
+    return printable_name(rel)
+
+
+def resolve_input(path: Path, input_root: Path, options: IngestOptions) -> Path:
+    """The path to read for `path`: the file itself, or a symlink's target where
+    `ingest.symlinks` allows it. Raises IngestError for a link that leads outside the folder."""
+    if not path.is_symlink() or options.symlinks == "follow":
+        return path
+    if options.symlinks == "skip":
+        raise IngestError("a symlink, and ingest.symlinks is 'skip'")
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # broken link, loop
+        raise IngestError(f"cannot read the file: {getattr(exc, 'strerror', None) or exc}") from exc
+    if not target.is_relative_to(input_root.resolve()):
+        raise IngestError(
+            "symlink to a file outside the input folder: not read (ingest.symlinks: inside); "
+            "set ingest.symlinks: follow to read such links"
+        )
+    return target
+
+
+def iter_input_files(folder: Path, symlinks: str = "inside") -> Iterator[Path]:
     """Every regular-looking file below `folder`, sorted, hidden files skipped.
 
     Directory symlinks are not followed (a loop cannot trap the walk); file symlinks are
-    yielded and fail, if broken or looping, as one article each.
+    yielded (and checked by `resolve_input`), unless `symlinks` is 'skip'.
     """
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith(".") and not _is_sidecar(Path(root) / name):
-                yield Path(root) / name
+            if name.startswith(".") or _is_sidecar(Path(root) / name):
+                continue
+            path = Path(root) / name
+            if symlinks == "skip" and path.is_symlink():
+                log.info("%s: a symlink, not read (ingest.symlinks: skip)", printable_name(str(path)))
+                continue
+            yield path
 
 
 def read_article(path: Path, input_root: Path, options: IngestOptions) -> Article:
     """Reads one file into an Article, or raises IngestError saying why it cannot."""
-    rel = path.relative_to(input_root).as_posix() if path.is_relative_to(input_root) else path.name
+    rel = source_name(path, input_root)
     suffix = path.suffix.lower()
     if suffix and suffix not in options.extensions:
-        raise IngestError(f"unsupported file type {suffix!r} (read: {', '.join(options.extensions)})")
+        ext = printable_name(suffix)
+        raise IngestError(f"unsupported file type {ext!r} (read: {', '.join(options.extensions)})")
     try:
+        path = resolve_input(path, input_root, options)
         st = path.stat()  # follows symlinks; a loop raises ELOOP here
         if not stat.S_ISREG(st.st_mode):
             raise IngestError("not a regular file (a FIFO, socket or device is never read)")
@@ -116,12 +166,15 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
         raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
     sha = hashlib.sha256(data).hexdigest()
     text, encoding = decode(data)
+    text, nuls = text.replace("\x00", ""), text.count("\x00")
     if suffix in (".html", ".htm") or HTML_SNIFF.match(data[:512]):
         article = _from_html(text, path, rel, sha, encoding)
     else:
         article = _from_text(text, path, rel, sha, encoding, options, markdown=suffix in (".md", ".markdown"))
     if not article.paragraphs:
         raise IngestError("no article text left after removing page furniture")
+    if nuls:  # NULs end strings in C tools and some renderers: never copied into a brief
+        article.warn(f"{nuls} NUL byte(s) removed from the text")
     longest = max(len(p) for p in article.paragraphs)
     if longest > options.max_paragraph_chars:
         raise IngestError(
@@ -186,14 +239,18 @@ def _from_text(
 ) -> Article:
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    header_date, rest = split_header(lines[first])
-    lines[first] = rest
+    header = read_header(lines[first])
+    lines[first] = header.rest
     paragraphs = _paragraphs("\n".join(lines))
     article = Article(path, rel, sha, encoding, paragraphs=paragraphs)
-    if header_date:
-        article.date, article.date_source = header_date, "header"
+    if header.date:
+        article.date, article.date_source = header.date, "header"
     else:
         _take_date_line(article, options)
+    if header.problem:
+        if article.date is None:
+            article.date_note = header.problem
+        article.warn(f"{header.problem}: ignored" + ("" if article.date else "; the date is unknown"))
     if markdown:
         article.paragraphs = [_strip_markdown(p) for p in article.paragraphs]
     _take_title(article, options, markdown)
@@ -285,7 +342,7 @@ def _is_sidecar(path: Path) -> bool:
 def _read_sidecar(article: Article, path: Path) -> None:
     """The original URL and feed title; the item's title and date where the page gives none."""
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
-    if not sidecar.is_file():
+    if sidecar.is_symlink() or not sidecar.is_file():  # fetch writes real files; a link may lead anywhere
         return
     import json
 

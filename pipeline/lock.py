@@ -13,16 +13,19 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.errors import AlreadyRunningError
+from pipeline.errors import AlreadyRunningError, OutputError
 
 LOCK_NAME = ".newsbrief.lock"
 
 
 @contextmanager
 def run_lock(output_dir: Path) -> Iterator[None]:
-    output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a read-only or missing parent folder: one clear line, not a trace
+        raise OutputError(f"cannot create the lock file {path}: {exc.strerror or exc}") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

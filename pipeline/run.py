@@ -24,12 +24,12 @@ from pipeline.article import Article
 from pipeline.config import Config
 from pipeline.detect import Detection, LanguageDetector
 from pipeline.digest import DigestEntry, Failure, build_digest, entry_for, write_digest
-from pipeline.errors import ArticleError, ConfigError, IngestError, ModelMissingError
-from pipeline.ingest import iter_input_files, read_article
+from pipeline.errors import ArticleError, ConfigError, IngestError, ModelMissingError, OutputError
+from pipeline.ingest import iter_input_files, read_article, resolve_input, source_name
 from pipeline.languages import UNDETERMINED, name_of
 from pipeline.lock import run_lock
 from pipeline.models import ModelStore
-from pipeline.render import brief_filename, render_brief, write_atomic
+from pipeline.render import brief_filename, mark_superseded, render_brief, write_atomic
 from pipeline.state import STATE_FILE, Record, State
 from pipeline.summarize import Summarizer
 from pipeline.translate import Translator
@@ -217,14 +217,38 @@ def run_digest(
     now = now or datetime.now().astimezone()
     input_dir = input_dir or config.input_dir
     output_dir = output_dir or config.output_dir
-    if not input_dir.is_dir():
-        raise ConfigError(f"input folder {input_dir} does not exist (paths.input in config.yaml, or --input)")
+    check_folders(input_dir, output_dir)
     with run_lock(output_dir):
         state = State(output_dir / STATE_FILE)
+        if state.recovered:
+            log.error("state database: %s", state.recovered)
         try:
             return _run(config, input_dir, output_dir, now, force, state)
         finally:
             state.close()
+
+
+def check_folders(input_dir: Path, output_dir: Path) -> None:
+    """Refuses, before anything is written, an input that is not a folder and an output folder
+    inside the input folder (or the same): the run would read its own briefs back as articles
+    (11 → 25 → 39 briefs) and write into a folder that others fill."""
+    where = "(paths.input in config.yaml, or --input)"
+    if input_dir.is_file():
+        raise ConfigError(f"input {input_dir} is a file, not a folder {where}")
+    if not input_dir.is_dir():
+        raise ConfigError(f"input folder {input_dir} does not exist {where}")
+    inp, out = input_dir.resolve(), output_dir.resolve()
+    if out == inp or out.is_relative_to(inp):
+        raise ConfigError(
+            f"the output folder {output_dir} is {'the same folder as' if out == inp else 'inside'} "
+            f"the input folder {input_dir}: the run would read its own briefs back as articles; "
+            "choose an output folder outside it (paths.output, or --output)"
+        )
+    if inp.is_relative_to(out):
+        raise ConfigError(
+            f"the input folder {input_dir} is inside the output folder {output_dir}: keep them apart "
+            "(paths.input and paths.output, or --input and --output)"
+        )
 
 
 def _run(
@@ -241,10 +265,10 @@ def _run(
     # Pass 1: what is new or changed, and which route it takes (the articles themselves are not
     # kept, so memory does not grow with the size of the inbox).
     todo: list[tuple[str, str, Path, str, Detection]] = []  # (route, source_file, path, sha256, detection)
-    for path in iter_input_files(input_dir):
-        rel = path.relative_to(input_dir).as_posix()
+    for path in iter_input_files(input_dir, config.ingest.symlinks):
+        rel = source_name(path, input_dir)  # printable: a name's non-UTF-8 bytes become \xff
         try:
-            sha = file_sha256(path)
+            sha = file_sha256(resolve_input(path, input_dir, config.ingest))
         except ArticleError as exc:
             _record_failure(state, failures, rel, "-", pipeline.fingerprint(None), run_date, exc)
             continue
@@ -256,6 +280,8 @@ def _run(
             article, route = pipeline.prepare(path, input_dir)
             assert article.detection is not None  # noqa: S101
             todo.append((route, rel, path, sha, article.detection))
+        except OutputError:
+            raise  # the output folder, not this file: stop the run
         except Exception as exc:  # recorded on this file; a bug must not lose the other articles
             _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
     log.info(
@@ -277,6 +303,8 @@ def _run(
             try:
                 article, _ = pipeline.prepare(path, input_dir, detection)
                 prepared.append((article, rel, sha, time.monotonic()))
+            except OutputError:
+                raise
             except Exception as exc:
                 _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
                 progress.update(1)
@@ -298,6 +326,8 @@ def _run(
                 brief = _write_brief(article, rel, sha, run_date, output_dir, pipeline, state, taken)
                 processed += 1
                 log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
+            except OutputError:
+                raise  # finished briefs are committed; the next run completes the rest
             except Exception as exc:
                 _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
             finally:
@@ -353,26 +383,31 @@ def _write_brief(
     state: State,
     taken: dict[str, str],
 ) -> str:
-    """Renders the brief, writes it atomically and commits its row; returns its relative path."""
+    """Renders the brief, writes it atomically and commits its row; returns its relative path.
+
+    A published brief is never deleted or overwritten by another article: digests and readers
+    link to it. The same bytes made again (new models or settings, or a run that died writing
+    it) replace their own brief in place; a changed source gets a new brief (a new name where
+    the old one is taken), and the old brief gains a line pointing to it.
+    """
     assert article.translation is not None  # noqa: S101
-    name = brief_filename(article, lambda n: taken.get(n, rel) != rel)
-    taken[name] = rel
-    brief = f"briefs/{name}"
-    row = Record(
-        rel,
-        sha,
-        "writing",
-        pipeline.fingerprint(article.language),
-        run_date,
-        language=article.language,
-        brief=brief,
-    )
     previous = state.get(rel)
+    old = previous.brief if previous and previous.brief and (output_dir / previous.brief).exists() else None
+    if old and previous is not None and previous.sha256 == sha:
+        brief = old
+    else:
+        briefs = output_dir / "briefs"
+        name = brief_filename(article, lambda n: taken.get(n, rel) != rel or (briefs / n).exists())
+        brief = f"briefs/{name}"
+    taken[Path(brief).name] = rel
+    fingerprint = pipeline.fingerprint(article.language)
+    row = Record(rel, sha, "writing", fingerprint, run_date, language=article.language, brief=brief)
     state.put(row)  # committed before the file exists: a crash now leaves a findable brief
     article.brief_path = output_dir / brief
-    write_atomic(article.brief_path, render_brief(article))
-    if previous and previous.brief and previous.brief != brief:
-        (output_dir / previous.brief).unlink(missing_ok=True)  # the old brief of a changed file
+    write_atomic(article.brief_path, render_brief(article, fingerprint))
+    if old and old != brief:
+        why = f"the source file {rel} changed; it was read again on {run_date}"
+        mark_superseded(output_dir / old, brief, why)
     entry = entry_for(article, output_dir, fallback_sentences=article.translation.fallback_count)
     state.put(replace(row, status="done", entry=asdict(entry)))
     return brief
@@ -394,7 +429,9 @@ def _record_failure(
         reason, retry = f"internal error: {type(exc).__name__}: {exc}", True
         log.error("%s: unexpected error", rel, exc_info=exc)
     failures.append(Failure(rel, reason))
-    state.put(Record(rel, sha, "failed", fingerprint, run_date, retry=retry, reason=reason))
+    previous = state.get(rel)  # a brief published earlier stays this file's, to supersede later
+    brief = previous.brief if previous else None
+    state.put(Record(rel, sha, "failed", fingerprint, run_date, retry=retry, brief=brief, reason=reason))
 
 
 def _unchanged(record: Record, pipeline: Pipeline) -> bool:

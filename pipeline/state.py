@@ -10,6 +10,12 @@ its planned name is recorded, so a half-finished article's file can be found and
 conditional GETs) and its folder, per item its URL and GUID (so each is fetched once) and why
 it failed (so the next digest lists it). The schema grows by numbered migrations
 (`PRAGMA user_version`), so a database written by an older version keeps working.
+
+The database is a cache of what the briefs on disk already say (each brief's front matter holds
+its source file, the sha256 of its bytes and the fingerprint of what made it). So a database
+that a disk error or a sync tool truncated or overwrote is not fatal: it is moved aside to
+`state.db.corrupt-<timestamp>` and rebuilt from the briefs, and the run goes on without
+duplicating a brief or translating anything again.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
+
+from pipeline.errors import OutputError, StateCorruptError
 
 log = logging.getLogger("newsbrief.state")
 
@@ -157,29 +166,89 @@ ITEM_COLUMNS = (
 
 
 class State:
-    """One connection per run; every write is its own committed transaction."""
+    """One connection per run; every write is its own committed transaction.
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    Opening checks the file (`PRAGMA quick_check`): a corrupt database is moved aside and the
+    state rebuilt from the briefs in `<folder>/briefs` (see `rebuild_from_briefs`), and so is an
+    empty one while briefs exist (a database truncated to nothing, or deleted).
+    `recovered` says what was done, for the run's log and digest.
+    """
+
+    def __init__(self, path: Path, briefs_dir: Path | None = None):
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)  # autocommit; transactions are explicit
-        self.db.execute("PRAGMA journal_mode=WAL")  # a reader never blocks, a crash never corrupts
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self._migrate()
+        self.recovered: str | None = None
+        briefs_dir = briefs_dir or path.parent / "briefs"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.db = _open(path)
+            except StateCorruptError as exc:
+                moved = move_aside(path)
+                log.error("%s; moved it to %s and rebuilding the state from %s", exc, moved.name, briefs_dir)
+                self.db = _open(path)
+                self.recovered = f"{exc}; moved to {moved.name} and rebuilt from the briefs"
+            self._migrate()
+            if not self.recovered and self._is_empty() and any(briefs_dir.glob("*.md")):
+                log.warning("%s is empty but %s holds briefs: rebuilding the state", path, briefs_dir)
+                self.recovered = "the state database was empty; rebuilt from the briefs"
+        except (OSError, sqlite3.OperationalError) as exc:
+            cause = _folder_problem(path.parent) or _cause(exc)
+            raise OutputError(f"cannot open the state database {path}: {cause}") from exc
+        if self.recovered:
+            n = self.rebuild_from_briefs(briefs_dir)
+            self.recovered += f" ({n} brief(s))"
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:  # a failed COMMIT may already have rolled back
+                    self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:  # read-only folder, disk full, I/O error
+            cause = _folder_problem(self.path.parent) or _cause(exc)
+            raise OutputError(f"cannot write the state database {self.path}: {cause}") from exc
+
+    def _is_empty(self) -> bool:
+        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0
+
+    def rebuild_from_briefs(
+        self, briefs_dir: Path, read_brief: Callable[[Path], dict | None] | None = None
+    ) -> int:
+        """Re-creates one 'done' row per source file from the briefs on disk; returns how many.
+
+        `read_brief` (default: render.read_brief) turns a brief into its row's fields, or None
+        for a file that is not one of our briefs. A source with several briefs (its text changed
+        and older briefs were superseded) gets its current one: the brief not marked
+        `superseded_by`, else the newest. Later features that keep more state (stories) extend
+        this with what their own files record.
+        """
+        if read_brief is None:
+            from pipeline.render import read_brief
+        current: dict[str, dict] = {}
+        for path in sorted(briefs_dir.glob("*.md")) if briefs_dir.is_dir() else []:
+            try:
+                row = read_brief(path)
+            except (OSError, ValueError) as exc:  # yaml errors are ValueErrors too
+                log.warning("%s: not read back into the state: %s", path, exc)
+                continue
+            if not row:
+                continue
+            rank = (not row.pop("superseded"), row.pop("ingested", ""))
+            best = current.get(row["source_file"])
+            if best is None or rank > best["rank"]:
+                current[row["source_file"]] = {**row, "rank": rank}
+        for row in current.values():
+            row.pop("rank")
+            self.put(Record(status="done", **row))
+        return len(current)
 
     def _select(self, where: str = "", args: tuple = ()) -> list[Record]:
         rows = self.db.execute(
@@ -307,6 +376,88 @@ class State:
                 "UPDATE runs SET finished_at = ?, processed = ?, skipped = ?, failed = ? WHERE id = ?",
                 (_now(), processed, skipped, failed, run_id),
             )
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """Connects and checks the file; StateCorruptError when it is not a sound SQLite database."""
+    db = sqlite3.connect(path, isolation_level=None)  # autocommit; transactions are explicit
+    try:
+        db.execute("PRAGMA journal_mode=WAL")  # a reader never blocks, a crash never corrupts
+        db.execute("PRAGMA synchronous=NORMAL")
+        problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise StateCorruptError(f"the state database {path} is damaged ({'; '.join(problems[:3])})")
+        db.executescript(SCHEMA)
+        return db
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if _is_corruption(exc):
+            raise StateCorruptError(f"the state database {path} is not readable ({exc})") from exc
+        raise
+    except BaseException:
+        db.close()
+        raise
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name:
+        return name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
+def check_database(path: Path) -> str | None:
+    """Why the state database at `path` is unusable, or None (also when it does not exist yet).
+    For `doctor`: looks, changes nothing."""
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return f"cannot open the state database {path}: {exc}"
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            return f"the state database {path} is damaged ({'; '.join(problems[:3])})"
+    except sqlite3.DatabaseError as exc:
+        if _is_corruption(exc):
+            return f"the state database {path} is not readable ({exc})"
+        return f"cannot check the state database {path}: {exc}"
+    finally:
+        db.close()
+    return None
+
+
+def move_aside(path: Path) -> Path:
+    """Renames a damaged database (and its WAL files, which belong to it) to
+    `<name>.corrupt-<timestamp>`, kept for whoever wants to look; returns the new path."""
+    stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(target.with_name(target.name + suffix))
+    path.replace(target)
+    return target
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """SQLite says only "unable to open database file": creating a file there tells why."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as exc:
+        return f"{exc.strerror or exc} (in {folder})"
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
 
 
 def _now() -> str:

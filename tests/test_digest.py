@@ -159,7 +159,7 @@ def test_json_twin_and_front_matter(english_run):
         "flagged_sentences": 0,
         "fallback_sentences": 0,
     }
-    assert "## Could not be processed" in md and "| `empty.txt` | empty file |" in md
+    assert "## Could not be processed" in md and "| <code>empty.txt</code> | empty file |" in md
     assert "*6 articles in 1 language · 3 stories · 1 failed · 0 with warnings" in md
     assert "0 translated by a fallback model" in md
     front = yaml.safe_load(md.split("---\n", 2)[1])
@@ -310,7 +310,7 @@ def test_entries_stored_by_an_earlier_version_still_make_a_digest(tmp_path: Path
     path = write_digest(digest, tmp_path, DigestOptions())
     text = path.read_text(encoding="utf-8")
     assert "## 1. Port of Klaipeda expands" in text and "The port grew by 5%." in text
-    assert "| `y.txt` | empty file |" in text
+    assert "| <code>y.txt</code> | empty file |" in text
 
 
 def test_an_empty_run_still_writes_a_digest(tmp_path: Path):

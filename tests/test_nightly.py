@@ -75,7 +75,12 @@ def test_only_changed_files_and_changed_routes_are_reprocessed(tiny_config: Conf
     assert (result.processed, result.skipped) == (2, 3)
     assert run_digest(config, force=True).processed == 5
     briefs = list((tiny_config.output_dir / "briefs").glob("*.md"))
-    assert len(briefs) == 5  # a re-processed article replaces its brief, never adds a second one
+    # Re-made with new models, an article replaces its own brief; a changed article gets a new
+    # brief and its published one stays, marked as superseded (links to it keep working).
+    superseded = [
+        b for b in briefs if "\nsuperseded_by:" in b.read_text(encoding="utf-8").split("\n---\n")[0]
+    ]
+    assert (len(briefs), len(superseded)) == (6, 1)
 
 
 def test_a_second_run_exits_at_once_while_one_is_going(tiny_config: Config, tmp_path: Path, capsys):

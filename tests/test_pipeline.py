@@ -88,7 +88,7 @@ def test_a_missing_model_fails_only_its_articles(tiny_config: Config, tmp_path: 
     )
     assert result.processed == 4
     digest = result.digest_path.read_text(encoding="utf-8")
-    assert "## Could not be processed" in digest and "`bg-railway.txt`" in digest
+    assert "## Could not be processed" in digest and "<code>bg-railway.txt</code>" in digest
 
 
 def test_bad_files_are_listed_and_the_run_goes_on(tiny_config: Config):
@@ -111,7 +111,7 @@ def test_bad_files_are_listed_and_the_run_goes_on(tiny_config: Config):
     assert "no route translates Latin" in reasons["latin.txt"]
     digest = result.digest_path.read_text(encoding="utf-8")
     for name in reasons:
-        assert f"`{name}`" in digest
+        assert f"<code>{name}</code>" in digest
 
 
 def test_detect_command_prints_json_per_file(capsys, tiny_models):

@@ -348,7 +348,7 @@ def test_source_url_reaches_the_brief_and_the_digest(httpserver, config: Config)
     assert f"Original: [localhost]({url})" in brief
     digest = result.digest_path.read_text(encoding="utf-8")
     assert f"([original]({url}))\n" in digest
-    assert f"| `{httpserver.url_for('/news/gone')}` | fetch: HTTP 404 Not Found |" in digest
+    assert f"| <code>{httpserver.url_for('/news/gone')}</code> | fetch: HTTP 404 Not Found |" in digest
     data = json.loads(result.digest_path.with_suffix(".json").read_text(encoding="utf-8"))
     assert data["articles"][0]["source_url"] == url
     # Listed again by a second run that day; the next day's digest has moved on.

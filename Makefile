@@ -7,7 +7,7 @@ TINY   := config.tiny.yaml
 # The CPU build of torch; an unpinned torch pulls several GB of CUDA wheels.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-memory lint format doctor clean
+.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory lint format doctor clean
 
 setup: $(VENV)/.installed
 
@@ -53,6 +53,10 @@ bench-memory: setup
 
 bench-segment: setup
 	$(PY) -m bench.segment
+
+## Story grouping against ECB+ gold events (../shared/eval/stories), next to two baselines.
+bench-stories: setup
+	$(PY) -m bench.stories
 
 lint: setup
 	$(PY) -m ruff check pipeline tests bench

@@ -43,10 +43,14 @@ class DigestOptions(BaseModel):
         title: the digest's heading.
         min_similarity: groups of articles merge into one story while their average pairwise
             similarity (0-1) is at least this. Lower merges more; 1 keeps every article apart.
-        text_weight: the share of that similarity taken from the English words (TF-IDF cosine);
-            the rest comes from shared names, places and figures.
+        name_weight: how many words one mention of a name or place weighs in the TF-IDF vectors
+            whose cosine is that similarity (names are the evidence that survives translation).
         min_shared_names: a pair of articles sharing fewer names, places or figures than this
             is not similar at all, whatever its words (0 turns the rule off).
+        name_share: two groups never merge when each owns a name: at least this share of its
+            articles (it has four or more) are about the name (headline, lead, or twice), and
+            hardly any of the other's mention it. This parts look-alike events (two arrests of
+            players of one team, two quakes on one island). 0 turns the rule off.
         summary_sentences: the most sentences in a story's merged summary; a story gets at most
             two more than it has articles (a one-article story: 3).
         max_figure_groups: the most quantities listed under a story's key figures.
@@ -60,9 +64,10 @@ class DigestOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = "News digest"
-    min_similarity: float = Field(0.2, ge=0.0, le=1.0)
-    text_weight: float = Field(0.5, ge=0.0, le=1.0)
+    min_similarity: float = Field(0.1, ge=0.0, le=1.0)
+    name_weight: int = Field(2, ge=0, le=10)
     min_shared_names: int = Field(1, ge=0)
+    name_share: float = Field(0.67, ge=0.0, le=1.0)
     summary_sentences: int = Field(5, ge=1, le=12)
     max_figure_groups: int = Field(6, ge=0)
     gist_max_chars: int = Field(220, ge=40)

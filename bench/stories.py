@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             kind,
             sum(r[1] for r in rows if r[0].startswith(kind)),
-            0,
+            sum(r[2] for r in rows if r[0].startswith(kind)),
             *(mean([t[i] for t in triples]) for i in range(3)),
         )
         for kind, triples in sorted(by_kind.items())

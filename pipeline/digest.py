@@ -48,9 +48,9 @@ class DigestOptions(BaseModel):
         min_shared_names: a pair of articles sharing fewer names, places or figures than this
             is not similar at all, whatever its words (0 turns the rule off).
         name_share: two groups never merge when each owns a name: at least this share of its
-            articles (it has four or more) are about the name (headline, lead, or twice), and
+            articles (it has five or more) are about the name (headline, lead, or twice), and
             hardly any of the other's mention it. This parts look-alike events (two arrests of
-            players of one team, two quakes on one island). 0 turns the rule off.
+            players of one team, two fires at one supermarket chain). 0 turns the rule off.
         summary_sentences: the most sentences in a story's merged summary; a story gets at most
             two more than it has articles (a one-article story: 3).
         max_figure_groups: the most quantities listed under a story's key figures.

@@ -49,12 +49,14 @@ VERHOEVEN = [
     arrest(2, "Verhoeven", "Tomas", (2024, 3, 10), "Verhoeven scored nine goals last season."),
     arrest(3, "Verhoeven", "Tomas", (2024, 3, 11), "The league said it was reviewing the case."),
     arrest(4, "Verhoeven", "Tomas", (2024, 3, 12), "Verhoeven apologised to the fans in a statement."),
+    arrest(5, "Verhoeven", "Tomas", (2024, 3, 14), "His lawyer said Verhoeven would plead not guilty."),
 ]
 MBEKI = [
     arrest(1, "Mbeki", "Dario", (2025, 10, 5), "He signed with the Gulls in the summer."),
     arrest(2, "Mbeki", "Dario", (2025, 10, 5), "Mbeki had not played this season because of injury."),
     arrest(3, "Mbeki", "Dario", (2025, 10, 6), "The league said it was reviewing the case."),
     arrest(4, "Mbeki", "Dario", (2025, 10, 7), "Mbeki apologised to the fans in a statement."),
+    arrest(5, "Mbeki", "Dario", (2025, 10, 9), "Mbeki will miss the derby against the Ravens."),
 ]
 
 
@@ -70,13 +72,13 @@ def test_look_alike_events_with_different_names_stay_apart():
 
 
 def test_an_article_recalling_the_earlier_event_does_not_merge_the_two():
-    recall = entry("dario-5", (2025, 10, 8), "Gulls suspend Mbeki after arrest", [
+    recall = entry("dario-6", (2025, 10, 8), "Gulls suspend Mbeki after arrest", [
         "The Harbor City Gulls suspended forward Dario Mbeki for three games after his drunk driving arrest.",
         "It is the second such arrest at the club after Tomas Verhoeven was stopped by police last year.",
     ])  # fmt: skip
     stories = stories_of([*VERHOEVEN, *MBEKI, recall])
     assert sorted(e.source_file for e in VERHOEVEN) in stories
-    assert sorted([*(e.source_file for e in MBEKI), "dario-5"]) in stories
+    assert sorted([*(e.source_file for e in MBEKI), "dario-6"]) in stories
 
 
 def test_one_event_told_from_two_angles_is_one_story():
@@ -146,9 +148,9 @@ def test_seeds_stay_together_and_the_result_is_deterministic():
     twins = VERHOEVEN + MBEKI
     options = DigestOptions()
     apart = group(twins, options)
-    assert sorted(map(sorted, apart)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert sorted(map(sorted, apart)) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
     # An earlier night's story is kept whole, whatever the evidence against it.
-    seeded = group(twins, options, seeds=[[0, 4]])
-    assert any({0, 4} <= set(c) for c in seeded)
-    assert group(twins, options, seeds=[[0, 4]]) == seeded
-    assert sorted(i for c in seeded for i in c) == list(range(8))
+    seeded = group(twins, options, seeds=[[0, 5]])
+    assert any({0, 5} <= set(c) for c in seeded)
+    assert group(twins, options, seeds=[[0, 5]]) == seeded
+    assert sorted(i for c in seeded for i in c) == list(range(10))

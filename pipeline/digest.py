@@ -248,11 +248,14 @@ def _story_json(s: Story) -> dict[str, Any]:
             {
                 "quantity": g.quantity,
                 "differs": g.differs,
+                "change": g.change,
                 "values": [
                     {
-                        "value": int(f.figure.value) if f.figure.value.is_integer() else f.figure.value,
+                        "value": _number(f.figure.value),
                         "qualifier": f.figure.qualifier,
                         "display": f.figure.display,
+                        "upper": None if f.figure.upper is None else _number(f.figure.upper),
+                        "change": g.change_of(f),
                         "text": f.figure.text,
                         "date": f.source.date,
                         "date_precision": f.source.date_precision,
@@ -267,6 +270,10 @@ def _story_json(s: Story) -> dict[str, Any]:
             for g in s.figures
         ],
     }
+
+
+def _number(x: float) -> int | float:
+    return int(x) if x.is_integer() else x
 
 
 def write_index(output_dir: Path) -> None:

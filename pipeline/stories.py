@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipeline.figures import MONTHS, WEEKDAYS, Figure, FigureReader
+from pipeline.figures import change as figure_change
 from pipeline.summarize import STOPWORDS, centrality, fact_level, shorten, tfidf, words
 
 if TYPE_CHECKING:
@@ -84,7 +85,28 @@ class FigureGroup:
 
     @property
     def differs(self) -> bool:
-        return len({f.figure.value for f in self.figures}) > 1
+        return len({(f.figure.value, f.figure.upper) for f in self.figures}) > 1
+
+    def change_of(self, f: SourcedFigure) -> str:
+        """The change from the earliest report to `f`: "+2,300 since 2025-07-02", "no change since
+        …", "changed since …" (a vague or ranged figure), "earliest report" for the first of
+        several; "" when the quantity has one figure."""
+        if len(self.figures) < 2:
+            return ""
+        first = self.figures[0]
+        if f is first:
+            return "earliest report"
+        since = f"since {first.source.date}" if first.source.date_precision else "since the earliest report"
+        delta = figure_change(first.figure, f.figure)
+        if delta is None:  # a vague or ranged figure: whether it changed, not by how much
+            same = (f.figure.value, f.figure.upper) == (first.figure.value, first.figure.upper)
+            delta = "no change" if same else "changed"
+        return f"{delta} {since}"
+
+    @property
+    def change(self) -> str:
+        """From the earliest report to the latest: "+2,300 since 2025-07-02"; "" for one figure."""
+        return self.change_of(self.figures[-1]) if len(self.figures) > 1 else ""
 
 
 @dataclass

@@ -366,8 +366,10 @@ def test_a_bare_number_takes_the_quantity_of_its_neighbour():
         ("about 13,000", "troops"),
         ("up to 2,000", "troops killed"),
     ]
+    # A range is one figure from its low end to its high one.
     figures = READER.read("Between 500 and 700 people fled the town.")
-    assert [(f.value, f.quantity) for f in figures] == [(500, "people"), (700, "people")]
+    got = [(f.value, f.upper, f.display, f.quantity) for f in figures]
+    assert got == [(500, 700, "500–700", "people fled")]
 
 
 def test_synonyms_make_figures_comparable():
@@ -389,7 +391,7 @@ def test_synonyms_make_figures_comparable():
         "The parade marked the 80th anniversary of the victory.",
         "The 18-month war has exhausted its stocks; the next 24 hours are critical.",
         "A Boeing 737 landed under Article 5 of the treaty.",
-        "Thousands of soldiers and two ballistic missiles.",
+        "One of the soldiers spoke for two hours, one by one.",
         "In the 1990s and the 80s, at 10:30, COVID-19 spread.",
     ],
 )

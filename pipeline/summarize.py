@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.backends import token_batches
 from pipeline.errors import ModelMissingError
+from pipeline.headline import HeadlineOptions, make_headline
 from pipeline.segment import split_long
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ class SummarizeOptions(BaseModel):
         min_new_tokens / max_new_tokens / num_beams: generation settings (distilbart-cnn's own: 56, 142, 4).
         key_points: how many key points (3-5).
         summary_sentences: sentences in an extractive summary.
-        headline_max_words: a generated headline is cut at a word boundary after this many words.
+        headline_max_words: an article without a title gets its lead sentence, compressed, as its
+            headline (headline.py); a longer one is cut where a phrase ends, at or before this
+            many words (never mid-phrase, never with "…").
         batch_tokens / max_batch_articles: the articles of a group are summarized together, in
             batches of at most this many padded input tokens (the memory knob: with 4 beams each
             1024-token input holds ~200 MB of attention cache) and this many articles.
@@ -107,7 +110,7 @@ class Summarizer:
                 results = self._abstractive(cleaned)
                 return [
                     Summary(
-                        self._headline(title, text),
+                        self._headline(title, sentences, text),
                         key_points(sentences, self.options.key_points),
                         text,
                         "abstractive",
@@ -128,7 +131,7 @@ class Summarizer:
             points = key_points(sentences, self.options.key_points)
             out.append(
                 Summary(
-                    self._headline(title, text),
+                    self._headline(title, sentences, text),
                     points,
                     text,
                     "extractive",
@@ -187,15 +190,9 @@ class Summarizer:
             results.append((" ".join(own), max(1, len(chunks)), model))
         return results
 
-    def _headline(self, title: str | None, summary: str) -> str:
-        if title and title.strip():
-            return title.strip()
-        first = re.split(r"(?<=[.!?])\s+", summary.strip(), maxsplit=1)[0] if summary.strip() else ""
-        words = first.rstrip(".!?").split()
-        if len(words) > self.options.headline_max_words:
-            words = words[: self.options.headline_max_words]
-            return " ".join(words).rstrip(",;:") + "…"
-        return " ".join(words) or "Untitled article"
+    def _headline(self, title: str | None, sentences: list[str], summary: str) -> str:
+        options = HeadlineOptions(max_words=self.options.headline_max_words)
+        return make_headline(title, sentences, summary, options)
 
 
 def chunk_sentences(sentences: list[str], limit: int, count: Callable[[str], int]) -> list[list[str]]:

@@ -285,8 +285,8 @@ class FigureReader:
                 continue
             if singular(r.head) in TIME_UNITS:
                 continue  # "24 hours", "three days": durations are not what a story counts
-            if not r.event and singular(r.head) in HEAD_EVENTS:
-                r.head, r.event = "people", HEAD_EVENTS[singular(r.head)]  # "800 evacuees"
+            if singular(r.head) in HEAD_EVENTS:  # "800 evacuees", "Deaths: 41"
+                r.head, r.event = "people", r.event or HEAD_EVENTS[singular(r.head)]
             head = self.canonical(r.head)
             subject = r.subject if head in UNITS else ""
             per = self.canonical(r.per) if r.per else ""

@@ -54,9 +54,12 @@ bench-memory: setup
 bench-segment: setup
 	$(PY) -m bench.segment
 
-## Story grouping against ECB+ gold events (../shared/eval/stories), next to two baselines.
+## Story grouping against ECB+ gold events (../shared/eval/stories), next to two baselines; key
+## figures on our own English gold sets; headlines against ECB+ titles.
 bench-stories: setup
 	$(PY) -m bench.stories
+	$(PY) -m bench.figures
+	$(PY) -m bench.headlines
 
 lint: setup
 	$(PY) -m ruff check pipeline tests bench

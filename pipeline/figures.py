@@ -7,12 +7,23 @@ the quantity it counts: the noun after the number ("troops"), an event word arou
 killed", "hectares burned"), a "per" unit ("euros per household"), and for money and
 percentages the thing measured ("1.6 billion euros in funding" → euros (funding)). Quantities
 are compared by a canonical key: plurals folded, synonyms merged (soldiers = troops =
-military personnel, € = EUR = euros), so figures from different articles line up.
+military personnel, residents = villagers = people, € = EUR = euros), so figures from different
+articles line up.
+
+One thing counted is one key however it is phrased, because the change between reports is what
+a reader opens the digest for: the event as a verb after or before the number ("were evacuated",
+"killing 12"), as a noun before it ("the evacuation of 1,200 residents") or in the noun itself
+("800 evacuees", "Deaths: 41"); the number after its quantity ("the number of people evacuated
+has risen to 3,000", "the death toll rose to four", "Confirmed cases: 263", "a crowd of
+45,000"); a bare number taking its neighbour's noun with its own event ("14 killed and 120
+injured", "17 miners freed and six remain trapped"); numbers in words ("two", "twenty-five", "a
+dozen") and vague amounts ("dozens of", "hundreds of": the qualifier says so); ranges
+("between 40,000 and 50,000") as one figure. bench/figures.py measures all of it.
 
 These are orthographic rules on English (every brief's text is English by then), not a parser:
 they read "10,000", "10 000", "13 thousand", "1.6 billion euros", "€1.6bn", "12%", and leave
-out years, dates, ordinals, durations ("24 hours", "18-month") and numbers that are names
-("Boeing 737", "Article 5"). A number without a countable quantity is not a figure.
+out years, dates, ordinals, durations ("24 hours", "18-month"; a prison term is kept) and numbers
+that are names ("Boeing 737", "Article 5"). A number without a countable quantity is not a figure.
 """
 
 from __future__ import annotations
@@ -74,7 +85,7 @@ EVENTS = {
     "rescued": "rescued", "hospitalised": "hospitalised", "hospitalized": "hospitalised",
     "hurt": "wounded", "die": "killed", "dying": "killed", "scorched": "burned", "freed": "rescued",
     "trapped": "trapped", "fled": "fled", "fleeing": "fled", "charged": "charged", "acquitted": "acquitted",
-    "downed": "shot down",
+    "downed": "shot down", "treated": "treated",
 }  # fmt: skip
 # Nouns that name the event before "of": "the evacuation of 1,200 residents", "the bodies of eight people".
 EVENT_NOUNS = {"evacuation": "evacuated", "death": "killed", "deaths": "killed", "body": "killed",

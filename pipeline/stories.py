@@ -526,7 +526,8 @@ def merged_summary(items: Sequence[DigestEntry], options: DigestOptions) -> list
 
 
 def story_figures(items: Sequence[DigestEntry], reader: FigureReader, limit: int) -> list[FigureGroup]:
-    """Figures grouped by quantity; quantities several articles give (and disagree on) first."""
+    """Figures grouped by quantity; quantities several articles give (and disagree on) first,
+    then those written in digits, then in the order the story first gives them."""
     groups: dict[str, list[SourcedFigure]] = {}
     labels: dict[str, Counter[str]] = {}
     for e in items:
@@ -543,6 +544,9 @@ def story_figures(items: Sequence[DigestEntry], reader: FigureReader, limit: int
         key=lambda ik: (
             -len({id(sf.source) for sf in groups[ik[1]]}),
             -len({sf.figure.value for sf in groups[ik[1]]}),
+            # Then figures written in digits: news spells out small incidental counts ("two
+            # firefighters were treated"), the numbers it puts forward are in digits.
+            -any(ch.isdigit() for sf in groups[ik[1]] for ch in sf.figure.text),
             ik[0],
         ),
     )

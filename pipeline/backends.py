@@ -4,6 +4,11 @@ The Translator owns everything around a batch (splitting, sorting, batching, che
 a backend only runs the model. `transformers` runs the checkpoint as saved; `ctranslate2`
 (pipeline/ct2.py) runs an int8 copy of it. Both take and give the same things, so a route
 switches backend in config.yaml alone.
+
+Both backends generate with the checkpoint's own settings where the pipeline sets none (BART's
+forced `<s>`, length penalty and input prefix: `LoadedModel.generation`), and neither can produce
+`<unk>` or an id the tokenizer has no token for (NLLB's embedding has two such rows): an `<unk>`
+would vanish from the English without a trace, and an id beyond the tokenizer cannot be decoded.
 """
 
 from __future__ import annotations
@@ -79,19 +84,23 @@ class TransformersBackend:
 
         tok = loaded.tokenizer
         kwargs = generate_kwargs(tok, max_new_tokens, decoding, target_token)
+        kwargs["suppress_tokens"] = suppressed_ids(loaded)
         inputs = tok.pad({"input_ids": input_ids}, return_tensors="pt")
         inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
         with torch.inference_mode():
             out = loaded.model.generate(**inputs, **kwargs)
         texts = tok.batch_decode(out, skip_special_tokens=True)
         results = []
+        forced_eos = loaded.model.generation_config.forced_eos_token_id is not None
         for row, text in enumerate(texts):
-            seq = [t for t in out[row].tolist() if t != tok.pad_token_id]
-            produced = len(seq) - 1  # minus the decoder start token
+            # Less the decoder start token, which is <pad> itself for Marian, and the padding.
+            seq = out[row].tolist()[1:]
+            while seq and seq[-1] == tok.pad_token_id:
+                seq.pop()
+            produced = len(seq)
             # Marian and BART force </s> as the last token when the budget runs out, so an </s>
             # in that last place does not mean the output ended on its own.
-            forced_eos = loaded.model.generation_config.forced_eos_token_id is not None
-            body = seq[1:-1] if forced_eos and produced >= max_new_tokens else seq[1:]
+            body = seq[:-1] if forced_eos and produced >= max_new_tokens else seq
             cut = produced >= max_new_tokens and tok.eos_token_id not in body
             results.append((text.strip(), cut))
         return results
@@ -100,7 +109,8 @@ class TransformersBackend:
         import torch
 
         tok = loaded.tokenizer
-        inputs = tok(texts, return_tensors="pt", padding=True)
+        # The checkpoint's forced <s> and length penalty come with the model's generation config.
+        inputs = tok(with_prefix(loaded, texts), return_tensors="pt", padding=True)
         inputs = {k: v.to(loaded.device) for k, v in inputs.items()}
         with torch.inference_mode():
             out = loaded.model.generate(
@@ -109,8 +119,24 @@ class TransformersBackend:
                 min_new_tokens=decoding.min_new_tokens,
                 max_new_tokens=decoding.max_new_tokens,
                 no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+                suppress_tokens=suppressed_ids(loaded),
             )
         return [t.strip() for t in tok.batch_decode(out, skip_special_tokens=True)]
+
+
+def with_prefix(loaded: LoadedModel, texts: list[str]) -> list[str]:
+    """The inputs as transformers' summarization pipeline gives them to the model: after the
+    checkpoint's `prefix` (distilbart-cnn's is a space)."""
+    prefix = loaded.generation.get("prefix") or ""
+    return [prefix + text for text in texts]
+
+
+def suppressed_ids(loaded: LoadedModel) -> list[int]:
+    """`<unk>` and every output row no token owns (ids from the tokenizer's length up to the
+    model's vocabulary size)."""
+    tok = loaded.tokenizer
+    rows = loaded.model.config.get_text_config(decoder=True).vocab_size
+    return [tok.unk_token_id, *range(len(tok), rows)]
 
 
 def generate_kwargs(

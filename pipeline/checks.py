@@ -79,6 +79,46 @@ def check_sentence(
     return problems
 
 
+# A summary's length over its article's: distilbart-cnn writes about 3 sentences of up to 142 tokens.
+SUMMARY_RATIO = (0.05, 1.0)
+# News summarizers reuse the article's words (CNN/DailyMail-trained ones mostly copy phrases), so
+# fewer than half of a summary's longer words found in its article means it is about something else.
+SUMMARY_MIN_OVERLAP = 0.5
+
+
+def check_summary(
+    source: str, summary: str, options: CheckOptions, detector: LanguageDetector | None
+) -> list[str]:
+    """The checks `summary` fails as an English summary of `source` (empty: all passed): the
+    translation checks, with a summary's length band (shorter than its article)."""
+    if not options.enabled:
+        return []
+    out = summary.strip()
+    if not out:
+        return ["empty output"]
+    problems: list[str] = []
+    if _similar(source, out) >= options.copy_similarity:
+        problems.append("copy of the source")
+    loop = repetition(out, options.repeat_times)
+    if loop:
+        problems.append(f"repetition loop ({loop!r})")
+    low, high = SUMMARY_RATIO
+    ratio = len(out) / max(1, len(source.strip()))
+    if not low <= ratio <= high:
+        problems.append(f"length ratio {ratio:.2f} outside {low:g}-{high:g}")
+    words = [w for w in re.findall(r"\w+", out.casefold()) if len(w) > 3]
+    if len(words) >= 3:
+        known = set(re.findall(r"\w+", source.casefold()))
+        overlap = sum(w in known for w in words) / len(words)
+        if overlap < SUMMARY_MIN_OVERLAP:
+            problems.append(f"unrelated to its article ({overlap:.0%} of its words are the article's)")
+    if detector is not None and len(out) >= options.min_chars:
+        guess = detector.guess(out)
+        if guess.lang != "en" or guess.confidence < options.english_min_confidence:
+            problems.append(f"not English (detected {guess.lang}, {guess.confidence:.2f})")
+    return problems
+
+
 def repetition(text: str, times: int) -> str | None:
     """The first n-gram (1-4 words) repeated `times` times in a row, if any."""
     words = text.lower().split()

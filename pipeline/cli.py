@@ -100,8 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="sentence pairs with their routes and flags")
     p.set_defaults(func=cmd_translate)
 
-    p = sub.add_parser("models", parents=[common], help="list, download or convert the routed models")
-    p.add_argument("action", choices=["list", "download", "convert"])
+    p = sub.add_parser("models", parents=[common], help="list, download, convert or verify the routed models")
+    p.add_argument("action", choices=["list", "download", "convert", "verify"])
     p.add_argument("names", nargs="*", help="model names under `models:` (default: all)")
     p.set_defaults(func=cmd_models)
 
@@ -306,21 +306,64 @@ def cmd_models(args: argparse.Namespace, config: Config) -> int:
                 print(f"{'':<14} {s.location}")
         return EXIT_OK if all(s.present for s in statuses) else EXIT_ARTICLES_FAILED
     if args.action == "download":
-        status = EXIT_OK
-        for name in names:
-            try:
-                path, rev = store.download(name)
-                print(f"{name}: {store.spec(name).id} @ {rev} in {path}")
-            except Exception as exc:  # no network, unknown revision, disk full: report each, go on
-                print(f"{name}: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-                status = EXIT_ARTICLES_FAILED
-            # Also after a failed download: a copy already here may need (re)converting offline.
-            if store.spec(name).backend == "ctranslate2":
-                status = max(status, _convert(store, [name]))
-        return status
+        return _download(store, names)
+    if args.action == "verify":
+        return _verify(config, store, names)
     if not args.names:  # by default, the models that run on CTranslate2
         names = [n for n in names if store.spec(n).backend == "ctranslate2"]
     return _convert(store, names)
+
+
+def _download(store, names: list[str]) -> int:
+    """Fetches each model (then converts it where its backend is ctranslate2), one line each.
+
+    Without network this says so once per model and goes on at once: the Hub client would
+    otherwise retry each model five times, for about 95 s and two dozen lines of noise.
+    """
+    from pipeline.models import hub_unreachable, is_network_error
+
+    status = EXIT_OK
+    offline = hub_unreachable() if any(not store.spec(n).path for n in names) else None
+    for name in names:
+        spec = store.spec(name)
+        if offline and not spec.path:
+            status = EXIT_ARTICLES_FAILED
+            try:
+                _, rev = store.source_path(name)
+            except ArticleError:
+                print(
+                    f"{name}: not downloaded, no network ({offline}): {spec.id} is not in models/; "
+                    "run `make models` where the Hub can be reached",
+                    file=sys.stderr,
+                )
+                continue
+            print(
+                f"{name}: not updated, no network ({offline}); using {spec.id} @ {rev} in models/",
+                file=sys.stderr,
+            )
+        else:
+            try:
+                path, rev = store.download(name)
+                print(f"{name}: {spec.id} @ {rev} in {path}")
+            except Exception as exc:  # no network, unknown revision, disk full: report each, go on
+                print(f"{name}: download failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                status = EXIT_ARTICLES_FAILED
+                if is_network_error(exc):
+                    offline = f"{type(exc).__name__}: {exc}"
+        # Also after a failed download: a copy already here may need (re)converting offline.
+        if spec.backend == "ctranslate2":
+            status = max(status, _convert(store, [name]))
+    return status
+
+
+def _verify(config: Config, store, names: list[str]) -> int:
+    """`models verify`: one line per model; non-zero when any model's output fails the checks."""
+    from pipeline.verify import verify_models
+
+    verdicts = verify_models(config, names, store)
+    for v in verdicts:
+        print(v.line(), file=sys.stdout if v.ok else sys.stderr)
+    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_ARTICLES_FAILED
 
 
 def _convert(store, names: list[str]) -> int:
@@ -363,11 +406,21 @@ def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
     except OSError as exc:
         problems.append(f"output folder {out} is not writable: {exc}")
     store = ModelStore(config.models_dir, config.models, config.runtime, config.base_dir)
+    present = []
     for s in store.status(_routed_names(config)):
         if s.present:
             print(f"model       {s.name}: {s.spec.id} present ({s.revision})")
+            present.append(s.name)
         else:
             problems.append(s.location)
+    if present:  # what `models verify` says: each model's output on built-in texts, checked
+        from pipeline.verify import verify_models
+
+        for verdict in verify_models(config, present, store):
+            if verdict.ok:
+                print(f"verify      {verdict.line()}")
+            else:
+                problems.append(verdict.line())
     free_gb = shutil.disk_usage(out if out.exists() else config.base_dir).free / 1e9
     print(f"disk        {free_gb:.1f} GB free")
     if free_gb < 1:

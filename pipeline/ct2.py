@@ -47,8 +47,10 @@ STAMP_FILE = "newsbrief-ct2.json"
 # Bumped when a converted folder gains files: older conversions are then redone.
 #   2: the tokenizer files (pipeline/tokenizer.py) are saved beside the model.
 #   3: translation models get `vmap.txt`, their Latin-script output vocabulary.
-LAYOUT = 3
+#   4: `newsbrief-generation.json`, the generation settings transformers derives for the checkpoint.
+LAYOUT = 4
 VMAP_FILE = "vmap.txt"
+GENERATION_FILE = "newsbrief-generation.json"
 # transformers' model_type → the family whose tokenizer files are saved beside the model.
 FAMILIES = {"m2m_100": "nllb", "marian": "marian", "bart": "bart"}
 # The files of a transformers checkpoint that decide what the converted model holds.
@@ -96,9 +98,16 @@ def convert(src_dir: Path, out_dir: Path, quantization: str = "int8", *, force: 
     try:
         with tempfile.TemporaryDirectory(prefix=f".{out_dir.name}-", dir=out_dir.parent) as tmp:
             scratch = Path(tmp) / "model"
-            _converter(src_dir).convert(str(scratch), quantization=quantization)
+            converter = _converter(src_dir)
+            converter.convert(str(scratch), quantization=quantization)
             family = family_of(src_dir)
-            save_tokenizer(src_dir, scratch, family)
+            tokens = save_tokenizer(src_dir, scratch, family)
+            settings = generation_settings(converter.generation_config, src_dir)
+            # Rows of the embedding that no token owns (NLLB has two: `madeupword0`, `madeupword1`
+            # in the converted vocabulary): the model must never produce them.
+            vocabulary = json.loads((scratch / "shared_vocabulary.json").read_text(encoding="utf-8"))
+            settings["suppress_tokens"] = vocabulary[tokens:]
+            _write_json(scratch / GENERATION_FILE, settings)
             if family != "bart":  # the summarizer reads and writes English only
                 write_latin_vmap(scratch)
             (scratch / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
@@ -153,12 +162,58 @@ def write_latin_vmap(model_dir: Path) -> tuple[int, int]:
     return len(keep), len(vocabulary)
 
 
+# What a converted model needs of the checkpoint's generation settings (the rest is in its config).
+GENERATION_KEYS = (
+    "decoder_start_token_id",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
+    "length_penalty",
+    "no_repeat_ngram_size",
+    "min_length",
+    "max_length",
+    "num_beams",
+    "early_stopping",
+    "bad_words_ids",
+)
+
+
+def generation_settings(generation_config: Any, src_dir: Path) -> dict[str, Any]:
+    """The settings transformers itself generates with for this checkpoint, as plain JSON.
+
+    `generation_config` is the model's own, as `from_pretrained` built it: from
+    `generation_config.json`, or, for checkpoints that predate that file (distilbart-cnn-12-6's
+    Hub repository keeps forced_bos_token_id, length_penalty 2.0, no_repeat_ngram_size 3,
+    min/max_length and num_beams in `config.json`), derived from `config.json` by
+    `GenerationConfig.from_model_config`. `prefix` is the text transformers' summarization
+    pipeline puts before every input (distilbart's is a space).
+    """
+    values = generation_config.to_dict() if generation_config is not None else {}
+    settings = {key: values[key] for key in GENERATION_KEYS if values.get(key) is not None}
+    config = json.loads((Path(src_dir) / "config.json").read_text(encoding="utf-8"))
+    if config.get("prefix"):
+        settings["prefix"] = config["prefix"]
+    return settings
+
+
+def read_generation_settings(model_dir: Path) -> dict[str, Any]:
+    """What `convert` saved beside the model (see `generation_settings`)."""
+    return json.loads((Path(model_dir) / GENERATION_FILE).read_text(encoding="utf-8"))
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _converter(src_dir: Path) -> Any:
     ct2 = _ctranslate2()
 
     class Converter(ct2.converters.TransformersConverter):
+        generation_config: Any = None
+
         def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
             model = super().load_model(model_class, model_name_or_path, **kwargs)
+            # Kept for `generation_settings`: what transformers derived for this very checkpoint.
+            self.generation_config = getattr(model, "generation_config", None)
             # transformers 5 dropped BartConfig.normalize_before, which the BART loader reads;
             # BART is post-norm (the Marian and M2M100 loaders set the attribute themselves).
             if not hasattr(model.config, "normalize_before"):
@@ -281,6 +336,8 @@ class CTranslate2Backend:
             max_input_length=0,  # never truncate: the Translator splits long inputs beforehand
             max_batch_size=0,  # the Translator has already batched by tokens
             use_vmap=loaded.spec.output_vocabulary == "latin",
+            length_penalty=loaded.generation.get("length_penalty", 1.0),
+            **never_generated(loaded),
         )
         eos = tok.eos_token
         outputs = []
@@ -297,22 +354,34 @@ class CTranslate2Backend:
         return outputs
 
     def summarize_batch(self, loaded: LoadedModel, texts: list[str], decoding: SummaryDecoding) -> list[str]:
+        from pipeline.backends import with_prefix
+
         tok, generation = loaded.tokenizer, loaded.generation
-        source = [tok.convert_ids_to_tokens(tok(text)["input_ids"]) for text in texts]
+        source = [tok.convert_ids_to_tokens(tok(text)["input_ids"]) for text in with_prefix(loaded, texts)]
         # BART summarizers force <s> as their first token (transformers' forced_bos_token_id);
         # here it is a target prefix, counted in the lengths as transformers counts it.
         bos = generation.get("forced_bos_token_id")
         prefix = [tok.convert_ids_to_tokens([bos]) for _ in source] if bos is not None else None
+        # transformers forces </s> as the last token at the budget (forced_eos_token_id), and so
+        # picks the best beam one step before it; stopping one token earlier picks the same beam.
+        longest = decoding.max_new_tokens - (generation.get("forced_eos_token_id") is not None)
         results = loaded.model.translate_batch(
             source,
             target_prefix=prefix,
             beam_size=decoding.num_beams,
-            min_decoding_length=decoding.min_new_tokens,
-            max_decoding_length=decoding.max_new_tokens,
+            min_decoding_length=min(decoding.min_new_tokens, longest),
+            max_decoding_length=longest,
             no_repeat_ngram_size=decoding.no_repeat_ngram_size,
             length_penalty=generation.get("length_penalty", 1.0),
             max_input_length=0,  # the summarizer has already chunked its input
             max_batch_size=0,
+            **never_generated(loaded),
         )
         ids = [tok.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
         return [tok.decode(i, skip_special_tokens=True).strip() for i in ids]
+
+
+def never_generated(loaded: LoadedModel) -> dict[str, Any]:
+    """`<unk>` and the vocabulary rows that no token owns are never generated (as on transformers)."""
+    rows = loaded.generation.get("suppress_tokens") or []
+    return {"disable_unk": True, "suppress_sequences": [[t] for t in rows] or None}

@@ -110,7 +110,8 @@ class LoadedModel:
     revision: str
     device: str
     backend: Backend = field(default_factory=TransformersBackend)
-    generation: dict[str, Any] = field(default_factory=dict)  # the checkpoint's generation_config.json
+    # The generation settings transformers uses for the checkpoint (pipeline.ct2.generation_settings).
+    generation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -268,32 +269,33 @@ class ModelStore:
         return loaded
 
     def _load(self, name: str, spec: ModelSpec, path: Path, revision: str) -> LoadedModel:
-        generation = _read_generation_config(path)
         if spec.backend == "ctranslate2":
-            return self._load_ctranslate2(name, spec, revision, generation)
+            return self._load_ctranslate2(name, spec, revision)
         import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        from transformers import AutoModelForSeq2SeqLM
         from transformers.utils import logging as hf_logging
+
+        from pipeline.ct2 import generation_settings
+        from pipeline.tokenizer import load_hf_tokenizer
 
         device = pick_device(self.runtime.device)
         dtype = pick_dtype(self.runtime.dtype, device)
         configure_threads(self.runtime.threads)
         log.info("loading %s (%s @ %s) on %s as %s", name, spec.id, revision[:12], device, dtype)
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = load_hf_tokenizer(path)
         hf_logging.disable_progress_bar()  # a bar per load is noise in a nightly log
         model = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=getattr(torch, dtype))
         model.to(device).eval()
+        generation = generation_settings(model.generation_config, path)
         # Every generate() call passes explicit max/min_new_tokens; the checkpoint's own
         # max_length/min_length would only clash with them (and warn on every call).
         model.generation_config.max_length = None
         model.generation_config.min_length = None
         return LoadedModel(name, spec, model, tokenizer, revision, device, generation=generation)
 
-    def _load_ctranslate2(
-        self, name: str, spec: ModelSpec, revision: str, generation: dict[str, Any]
-    ) -> LoadedModel:
+    def _load_ctranslate2(self, name: str, spec: ModelSpec, revision: str) -> LoadedModel:
         """The int8 copy and its file-based tokenizer: neither imports torch or transformers."""
-        from pipeline.ct2 import CTranslate2Backend, load_translator
+        from pipeline.ct2 import CTranslate2Backend, load_translator, read_generation_settings
         from pipeline.tokenizer import load_tokenizer
 
         folder = self.ct2_path(name)
@@ -305,6 +307,8 @@ class ModelStore:
         compute = "auto" if spec.quantization == "int8" else spec.quantization
         translator = load_translator(folder, device, self.runtime.threads, compute_type=compute)
         tokenizer = load_tokenizer(folder, spec.family)
+        # Saved at conversion: what transformers would generate with (see ct2.generation_settings).
+        generation = read_generation_settings(folder)
         return LoadedModel(
             name, spec, translator, tokenizer, revision, translator.device, CTranslate2Backend(), generation
         )
@@ -319,6 +323,62 @@ class ModelStore:
 
     def loaded_names(self) -> list[str]:
         return list(self._loaded)
+
+
+DNS_TIMEOUT_S = 5.0
+
+
+def hub_unreachable() -> str | None:
+    """Why the Hub cannot be reached at all, in a few words, or None when it may be.
+
+    Asked once before downloading: offline mode is set, or the Hub's host name does not resolve
+    (no network, no DNS). A host that resolves but then fails is caught per download instead.
+    """
+    import socket
+    import threading
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE"):
+        return "HF_HUB_OFFLINE is set"
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    answer: list[BaseException | None] = []
+
+    def resolve() -> None:
+        try:
+            socket.getaddrinfo(host, 443)
+            answer.append(None)
+        except OSError as exc:
+            answer.append(exc)
+
+    # getaddrinfo has no timeout of its own; a resolver that never answers must not hang `make models`.
+    thread = threading.Thread(target=resolve, daemon=True)
+    thread.start()
+    thread.join(DNS_TIMEOUT_S)
+    if not answer:
+        return f"no answer for {host} within {DNS_TIMEOUT_S:g} s"
+    if answer[0] is not None:
+        return f"{host} cannot be resolved"
+    return None
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """Whether a download failed for want of a connection (not a bad revision or a full disk)."""
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        kind = type(exc).__name__
+        if isinstance(exc, OfflineModeIsEnabled | ConnectionError | TimeoutError) or kind in (
+            "ConnectError",
+            "ConnectTimeout",
+            "ConnectionError",
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def pick_device(wanted: str) -> str:
@@ -352,14 +412,6 @@ def configure_threads(threads: int) -> None:
     n = threads or os.cpu_count() or 1
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
-
-
-def _read_generation_config(path: Path) -> dict[str, Any]:
-    """The checkpoint's decoding defaults (length_penalty, forced_bos_token_id...), or {}."""
-    try:
-        return json.loads((path / "generation_config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
 
 
 def _fingerprint(path: Path) -> str:

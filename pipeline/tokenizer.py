@@ -10,6 +10,11 @@ transformers' own tokenizers are made of, with the libraries transformers uses u
 - Marian: `source.spm`, `target.spm` and `vocab.json`, through `sentencepiece` (copied next to
   the CTranslate2 copy the same way). SentencePiece cuts the text; `vocab.json` numbers the pieces.
 
+Article text is text: a literal `<mask>`, `</s>`, `<unk>`, `eng_Latn` or `>>fra<<` in an article
+is tokenized like any other word, never read as the special token it spells (an article that
+said `<mask>` crashed distilbart, whose embedding has no row for it). Only `__call__` adds
+special tokens, by id. `load_hf_tokenizer` loads transformers' tokenizer the same way.
+
 Both implement the part of transformers' tokenizer API the pipeline calls (`__call__`,
 `convert_ids_to_tokens`, `convert_tokens_to_ids`, `decode`, `src_lang`, the special tokens), so
 the Translator and the summarizer work the same with either. tests/test_tokenizer.py checks that
@@ -115,6 +120,7 @@ class FastTokenizer(_Tokenizer):
 
         self.family = family
         self._tok = Tokenizer.from_file(str(path))
+        self._tok.encode_special_tokens = True  # text that spells a special token stays text
         super().__init__({t.content for t in self._tok.get_added_tokens_decoder().values() if t.special})
 
     def _token_to_id(self, token: str) -> int | None:
@@ -182,18 +188,26 @@ def load_tokenizer(folder: Path, family: str) -> _Tokenizer:
     return FastTokenizer(folder / "tokenizer.json", family)
 
 
-def save_tokenizer(src_dir: Path, out_dir: Path, family: str) -> None:
-    """Writes the files `load_tokenizer` reads, from the transformers model in `src_dir`.
+def load_hf_tokenizer(src_dir: Path) -> Any:
+    """transformers' tokenizer of a checkpoint, reading text that spells a special token as text."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(src_dir, split_special_tokens=True)
+
+
+def save_tokenizer(src_dir: Path, out_dir: Path, family: str) -> int:
+    """Writes the files `load_tokenizer` reads, from the transformers model in `src_dir`, and
+    returns how many tokens the tokenizer has (its ids are 0 to that number minus one).
 
     For NLLB and BART this is transformers' own tokenizer as built from the checkpoint (its
     `tokenizer.json`, written back out), so both backends tokenize identically.
     """
     import shutil
 
+    tokenizer = load_hf_tokenizer(src_dir)
     if family == "marian":
         for name in FILES["marian"]:
             shutil.copyfile(src_dir / name, out_dir / name)
-        return
-    from transformers import AutoTokenizer
-
-    AutoTokenizer.from_pretrained(src_dir).backend_tokenizer.save(str(out_dir / "tokenizer.json"))
+    else:
+        tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
+    return len(tokenizer)

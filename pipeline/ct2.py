@@ -7,8 +7,10 @@ config.yaml alone.
 
 The converted directory holds the model (`config.json`, `model.bin`,
 `shared_vocabulary.json`), the tokenizer files that pipeline/tokenizer.py reads without
-transformers or torch (written from transformers' own tokenizer at conversion), and a stamp. A
-CTranslate2 route therefore runs in a process that never imports torch.
+transformers or torch (written from transformers' own tokenizer at conversion), the generation
+settings transformers uses for the checkpoint (`newsbrief-generation.json`, also for checkpoints
+that keep them in config.json only), and a stamp. A CTranslate2 route therefore runs in a process
+that never imports torch.
 
 What the converted config takes care of (checked by tests/test_ct2.py against transformers):
 NLLB decodes from `</s>` and gets `eng_Latn` as a target prefix (transformers' forced BOS);
@@ -16,7 +18,9 @@ Marian decodes from a zero embedding (transformers' `<pad>` start token, whose e
 zero) and its `<pad>` is dropped from the vocabulary, so it can never be generated (transformers
 bans it with `bad_words_ids`). One difference remains: transformers forces `</s>` as the last
 token of a Marian or BART output that reaches its budget (`forced_eos_token_id`); CTranslate2
-does not, so a cut output differs in that one token. Cut outputs are flagged either way.
+does not, so a cut translation differs in that one token (a summary stops one token early
+instead, so that its beam search picks transformers' beam). Cut outputs are flagged either way.
+tests/test_realckpt.py checks all of this on the real checkpoints' files.
 """
 
 from __future__ import annotations

@@ -50,10 +50,11 @@ SMALL = {
     "decoder_attention_heads": 2,
     "encoder_ffn_dim": 32,
     "decoder_ffn_dim": 32,
-    # Weights ten times the real init scale: a random model this small is otherwise close to
-    # indifferent between its beams, and float rounding alone then picks between near-ties.
-    "init_std": 0.2,
 }
+# distilbart's weights at ten times the real init scale: a random summarizer this small is
+# otherwise close to indifferent between its beams over 141 tokens, and float rounding alone then
+# picks between near-ties. (The translators keep the real scale: their `<unk>` rows are loud.)
+BART_INIT_STD = 0.2
 # Output rows that a careless runtime would produce: in the translators, `<unk>` and the rows no
 # token owns are scaled up, so that without suppression they would win whenever their logit is
 # positive. Not in distilbart: with beams and no_repeat_ngram_size, a banned token holding most
@@ -166,6 +167,8 @@ def build_checkpoint(name: str, out: Path, tiny_models: Path) -> Path:
     real = REAL / folder
     config = json.loads((real / "config.json").read_text(encoding="utf-8"))
     config.update({k: v for k, v in SMALL.items() if k in config})
+    if family == "bart":
+        config["init_std"] = BART_INIT_STD
     out.mkdir(parents=True)
     (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     torch.manual_seed(0)

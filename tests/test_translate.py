@@ -161,7 +161,7 @@ def test_failing_sentences_are_marked_and_counted_in_brief_and_digest(tiny_confi
     assert front["fallback_sentences"] >= 1
     assert any("retried on newsbrief-fixtures/tiny-nllb" in w for w in front["warnings"])
     assert any("flagged in translation" in w for w in front["warnings"])
-    assert "[⚠ check: " in text and "outside 50-100" in text
+    assert "[⚠ " in text and "check: " in text and "outside 50-100" in text  # after "cut at max_new_tokens"
     assert front["translation"]["fallback"]["model"] == "newsbrief-fixtures/tiny-nllb"
     assert front["decoding"]["lt"]["num_beams"] == config.translate.decoding.num_beams
 

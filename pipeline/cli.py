@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline import __version__
@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, help="input folder (default: paths.input)")
     p.add_argument("--output", type=Path, help="output folder (default: paths.output)")
     p.add_argument("--force", action="store_true", help="re-process every file, changed or not")
+    p.add_argument(
+        "--run-date",
+        type=_run_date,
+        help="run as the night of this date, YYYY-MM-DD (back-fills; default: today)",
+    )
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser(
@@ -134,6 +139,13 @@ class _LogFileHandler(logging.FileHandler):
             print(f"newsbrief: cannot write the log file {self.baseFilename}: {cause}", file=sys.stderr)
 
 
+def _run_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from pipeline.run import check_folders, run_digest
 
@@ -141,7 +153,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     input_dir = args.input or config.input_dir
     output_dir = args.output or config.output_dir
     check_folders(input_dir, output_dir)  # before the log folder is made: nothing written yet
-    log_path = output_dir / "logs" / f"{now:%Y-%m-%d}.log"
+    log_path = output_dir / "logs" / f"{args.run_date or format(now, '%Y-%m-%d')}.log"
     try:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         file_handler = _LogFileHandler(log_path, encoding="utf-8", errors="backslashreplace")
@@ -150,7 +162,14 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.getLogger("newsbrief").addHandler(file_handler)
     try:
-        result = run_digest(config, input_dir=input_dir, output_dir=output_dir, now=now, force=args.force)
+        result = run_digest(
+            config,
+            input_dir=input_dir,
+            output_dir=output_dir,
+            now=now,
+            force=args.force,
+            run_date=args.run_date,
+        )
     finally:
         logging.getLogger("newsbrief").removeHandler(file_handler)
         file_handler.close()

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.article import Article
 from pipeline.languages import name_of
-from pipeline.render import SITE_FRONT_MATTER, environment, write_atomic
-from pipeline.stories import Story, build_stories
+from pipeline.render import SITE_FRONT_MATTER, dump_front_matter, environment, write_atomic
+from pipeline.stories import Story, SummarySentence, TimelineItem, build_stories, merged_summary, story_of
 
 log = logging.getLogger("newsbrief.digest")
 
@@ -55,6 +55,9 @@ class DigestOptions(BaseModel):
             two more than it has articles (a one-article story: 3).
         max_figure_groups: the most quantities listed under a story's key figures.
         gist_max_chars: a timeline line's sentence is cut at a word boundary past this length.
+        story_window_days: how long a story stays open without a new article: a new article is
+            only matched with stories updated within this many days of the run date (the most
+            recently updated first); older stories are closed and keep their page.
         figure_synonyms: more quantity synonyms, added to the built-in table in figures.py
             (troops = soldiers = military personnel, euros = EUR = €, …): a quantity's name →
             the words (singular) and symbols that count the same thing. A name given here
@@ -71,6 +74,7 @@ class DigestOptions(BaseModel):
     summary_sentences: int = Field(5, ge=1, le=12)
     max_figure_groups: int = Field(6, ge=0)
     gist_max_chars: int = Field(220, ge=40)
+    story_window_days: int = Field(365, ge=1)
     figure_synonyms: dict[str, list[str]] = {}
 
 
@@ -105,12 +109,53 @@ class DigestEntry:
 
 
 @dataclass
+class TrackedStory:
+    """A story as tonight's digest shows it: every article it has gathered over the nights,
+    those new tonight marked, with its id and page when the state database keeps it."""
+
+    story: Story  # all its articles, oldest first; figures across all of them
+    tonight: list[SummarySentence]  # the summary of what is new tonight
+    new: frozenset[str]  # source files new tonight
+    id: str = ""  # "" for a story kept for one digest only (no state database)
+    first_seen: str = ""
+    last_update: str = ""
+    continues: bool = False  # started on an earlier night
+    page: str = ""  # relative to the output folder
+    joined: dict[str, str] = field(default_factory=dict)  # source file → run date it joined
+    merged_from: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.story.title
+
+    @property
+    def articles(self) -> list[DigestEntry]:
+        return self.story.articles
+
+    @property
+    def languages(self) -> list[str]:
+        return self.story.languages
+
+    @property
+    def span(self) -> str:
+        return self.story.span
+
+    @property
+    def fresh(self) -> list[TimelineItem]:
+        return [t for t in self.story.timeline if t.entry.source_file in self.new]
+
+    @property
+    def earlier(self) -> list[TimelineItem]:
+        return [t for t in self.story.timeline if t.entry.source_file not in self.new]
+
+
+@dataclass
 class Digest:
     run_date: str
     generated: str
     articles: list[DigestEntry]  # newest first
     failed: list[Failure]
-    stories: list[Story] = field(default_factory=list)  # newest first
+    stories: list[TrackedStory] = field(default_factory=list)  # newest first
 
     @property
     def exit_ok(self) -> bool:
@@ -142,22 +187,54 @@ def entry_for(article: Article, output_dir: Path, fallback_sentences: int = 0) -
     )
 
 
+def entry_from_json(data: dict) -> DigestEntry:
+    """A stored entry (state database) back into a DigestEntry."""
+    data = dict(data)
+    data["sort_key"] = (tuple(data["sort_key"][0]), data["sort_key"][1])
+    return DigestEntry(**data)
+
+
+def tracked_story(
+    entries: list[DigestEntry], new: set[str], options: DigestOptions, **kept: Any
+) -> TrackedStory:
+    """One stored story for tonight's digest and its page: built from all its articles, with
+    every figure group (the digest shows the first `max_figure_groups`, the page all)."""
+    everything = options.model_copy(update={"max_figure_groups": 10**6})
+    story = story_of(entries, everything)
+    fresh = [t.entry for t in story.timeline if t.entry.source_file in new]
+    earlier = len(fresh) < len(story.timeline)
+    tonight = merged_summary(fresh, options) if earlier and fresh else story.summary
+    return TrackedStory(story, tonight, frozenset(new), **kept)
+
+
 def build_digest(
     run_date: str,
     entries: list[DigestEntry],
     failed: list[Failure],
     now: datetime,
     options: DigestOptions | None = None,
+    stories: list[TrackedStory] | None = None,
 ) -> Digest:
+    """Tonight's digest. `stories`: the stored stories tonight's articles joined (see
+    storystore.py); without them, tonight's articles are grouped among themselves."""
     options = options or DigestOptions()
     ordered = sorted(entries, key=lambda e: (tuple(-x for x in e.sort_key[0]), e.sort_key[1]))
+    if stories is None:
+        files = {e.source_file for e in ordered}
+        stories = [TrackedStory(s, s.summary, frozenset(files)) for s in build_stories(ordered, options)]
     return Digest(
         run_date=run_date,
         generated=now.isoformat(timespec="seconds"),
         articles=ordered,
         failed=sorted(failed, key=lambda f: f.source_file),
-        stories=build_stories(ordered, options),
+        stories=sorted(stories, key=_newest_first),
     )
+
+
+def _newest_first(s: TrackedStory) -> tuple:
+    """By the newest article new tonight, then the story's oldest file (for determinism)."""
+    dated = [tuple(t.entry.sort_key[0]) for t in s.fresh if t.entry.sort_key] or [(0, 0, 0)]
+    return (tuple(-x for x in max(dated)), s.story.articles[0].source_file if s.story.articles else "")
 
 
 def counts(digest: Digest) -> dict[str, int]:
@@ -165,6 +242,8 @@ def counts(digest: Digest) -> dict[str, int]:
     return {
         "articles": len(a),
         "stories": len(digest.stories),
+        "new_stories": sum(1 for s in digest.stories if not s.continues),
+        "continuing_stories": sum(1 for s in digest.stories if s.continues),
         "languages": len({e.language for e in a}),
         "failed": len(digest.failed),
         "with_warnings": sum(1 for e in a if e.warnings),
@@ -173,10 +252,13 @@ def counts(digest: Digest) -> dict[str, int]:
     }
 
 
-def write_digest(digest: Digest, output_dir: Path, options: DigestOptions) -> Path:
-    """Writes digest-<run-date>.md and .json, digest-latest.md and index.md; returns the digest's path."""
+def write_digest(
+    digest: Digest, output_dir: Path, options: DigestOptions, open_stories: list[dict] | None = None
+) -> Path:
+    """Writes digest-<run-date>.md and .json, digest-latest.md and index.md (with `open_stories`,
+    last updated first); returns the digest's path."""
     n = counts(digest)
-    story_of = {e.source_file: k for k, s in enumerate(digest.stories, 1) for e in s.articles}
+    number = {e.source_file: k for k, s in enumerate(digest.stories, 1) for e in s.articles}
     front = {
         "title": f"{options.title}: {digest.run_date}",
         "date": digest.run_date,
@@ -194,26 +276,28 @@ def write_digest(digest: Digest, output_dir: Path, options: DigestOptions) -> Pa
             generated=digest.generated,
             n=n,
             stories=digest.stories,
+            max_figures=options.max_figure_groups,
             articles=digest.articles,
-            story_of=story_of,
+            story_of=number,
             failed=digest.failed,
         )
     )
     path = output_dir / f"digest-{digest.run_date}.md"
     write_atomic(path, md)
     write_atomic(output_dir / "digest-latest.md", md)
-    write_atomic(path.with_suffix(".json"), json.dumps(payload(digest), ensure_ascii=False, indent=2) + "\n")
-    write_index(output_dir)
+    data = payload(digest, options.max_figure_groups)
+    write_atomic(path.with_suffix(".json"), json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    write_index(output_dir, open_stories or [])
     return path
 
 
-def payload(digest: Digest) -> dict[str, Any]:
+def payload(digest: Digest, max_figure_groups: int = DigestOptions().max_figure_groups) -> dict[str, Any]:
     """The digest as JSON-able data: the Markdown's content, for other tools."""
     return {
         "run_date": digest.run_date,
         "generated": digest.generated,
         "counts": counts(digest),
-        "stories": [_story_json(s) for s in digest.stories],
+        "stories": [_story_json(s, max_figure_groups) for s in digest.stories],
         "articles": [_entry_json(e) for e in digest.articles],
         "failed": [asdict(f) for f in digest.failed],
     }
@@ -224,14 +308,19 @@ def _entry_json(e: DigestEntry) -> dict[str, Any]:
     return {k: v for k, v in asdict(e).items() if k not in hidden}
 
 
-def _story_json(s: Story) -> dict[str, Any]:
+def _story_json(s: TrackedStory, max_figure_groups: int) -> dict[str, Any]:
     return {
+        "id": s.id or None,
+        "first_seen": s.first_seen or None,
+        "page": s.page or None,
+        "continues": s.continues,
         "title": s.title,
-        "summary": s.summary_text,
-        "summary_sources": [{"sentence": x.text, "brief": x.source.brief} for x in s.summary],
+        "summary": " ".join(x.text for x in s.tonight),
+        "summary_sources": [{"sentence": x.text, "brief": x.source.brief} for x in s.tonight],
         "languages": s.languages,
         "articles": [
             {
+                "new": t.entry.source_file in s.new,
                 "brief": t.entry.brief,
                 "date": t.entry.date,
                 "date_precision": t.entry.date_precision,
@@ -242,7 +331,7 @@ def _story_json(s: Story) -> dict[str, Any]:
                 "headline": t.entry.headline,
                 "gist": t.gist,
             }
-            for t in s.timeline
+            for t in s.story.timeline
         ],
         "figures": [
             {
@@ -263,11 +352,12 @@ def _story_json(s: Story) -> dict[str, Any]:
                         "language_name": f.source.language_name,
                         "source_file": f.source.source_file,
                         "brief": f.source.brief,
+                        "new": f.source.source_file in s.new,
                     }
                     for f in g.figures
                 ],
             }
-            for g in s.figures
+            for g in s.story.figures[:max_figure_groups]
         ],
     }
 
@@ -276,7 +366,61 @@ def _number(x: float) -> int | float:
     return int(x) if x.is_integer() else x
 
 
-def write_index(output_dir: Path) -> None:
+def write_index(output_dir: Path, open_stories: list[dict]) -> None:
     runs = sorted((m.group(1) for p in output_dir.iterdir() if (m := DIGEST_RE.match(p.name))), reverse=True)
     digests = [{"run_date": r, "file": f"digest-{r}.md"} for r in runs]
-    write_atomic(output_dir / "index.md", environment().get_template("index.md.j2").render(digests=digests))
+    text = environment().get_template("index.md.j2").render(digests=digests, stories=open_stories)
+    write_atomic(output_dir / "index.md", text)
+
+
+def write_story_page(s: TrackedStory, output_dir: Path, status: str = "open") -> Path:
+    """The story's page: its merged summary, full timeline and every figure, with front matter
+    that lists its id and articles (what `storystore.recover_from_pages` reads back)."""
+    front = {
+        "title": s.title,
+        "id": s.id,
+        "status": status,
+        "first_seen": s.first_seen,
+        "last_update": s.last_update,
+        "languages": s.languages,
+        "articles": [
+            {
+                "source_file": e.source_file,
+                "brief": e.brief,
+                "date": e.date,
+                "language": e.language,
+                "joined": s.joined.get(e.source_file, s.last_update),
+            }
+            for e in s.articles
+        ],
+    }
+    if s.merged_from:
+        front["merged_from"] = list(s.merged_from)
+    md = (
+        environment()
+        .get_template("story.md.j2")
+        .render(
+            front_matter=dump_front_matter({**SITE_FRONT_MATTER, **front}),
+            s=s,
+            up="../" * s.page.count("/"),
+        )
+    )
+    path = output_dir / s.page
+    write_atomic(path, md)
+    return path
+
+
+def write_merged_page(page: str, sid: str, title: str, into: TrackedStory, output_dir: Path) -> None:
+    """A merged story's page becomes a pointer, so links from earlier digests still lead on."""
+    front = {"title": title, "id": sid, "status": "merged", "merged_into": into.id}
+    md = (
+        environment()
+        .get_template("story-merged.md.j2")
+        .render(
+            front_matter=dump_front_matter({**SITE_FRONT_MATTER, **front}),
+            title=title,
+            into_title=into.title,
+            into=Path(into.page).name,
+        )
+    )
+    write_atomic(output_dir / page, md)

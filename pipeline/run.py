@@ -23,7 +23,7 @@ from pipeline import __version__
 from pipeline.article import Article
 from pipeline.config import Config
 from pipeline.detect import Detection, LanguageDetector
-from pipeline.digest import DigestEntry, Failure, build_digest, entry_for, write_digest
+from pipeline.digest import Failure, entry_for, entry_from_json
 from pipeline.errors import ArticleError, ConfigError, IngestError, ModelMissingError, OutputError
 from pipeline.ingest import iter_input_files, read_article, resolve_input, source_name
 from pipeline.languages import UNDETERMINED, name_of
@@ -31,6 +31,7 @@ from pipeline.lock import run_lock
 from pipeline.models import ModelStore
 from pipeline.render import brief_filename, mark_superseded, render_brief, write_atomic
 from pipeline.state import STATE_FILE, Record, State
+from pipeline.storystore import publish_night
 from pipeline.summarize import Summarizer
 from pipeline.translate import Translator
 
@@ -212,9 +213,15 @@ def run_digest(
     output_dir: Path | None = None,
     now: datetime | None = None,
     force: bool = False,
+    run_date: str | None = None,
 ) -> RunResult:
-    """Processes every new or changed file of the input folder; one run at a time per output folder."""
+    """Processes every new or changed file of the input folder; one run at a time per output folder.
+
+    `run_date` (YYYY-MM-DD, default: today): the night this run counts as. Back-fills and tests
+    run as an earlier night: its digest is digest-<run_date>.md and its stories age from it.
+    """
     now = now or datetime.now().astimezone()
+    run_date = run_date or now.strftime("%Y-%m-%d")
     input_dir = input_dir or config.input_dir
     output_dir = output_dir or config.output_dir
     check_folders(input_dir, output_dir)
@@ -223,7 +230,7 @@ def run_digest(
         if state.recovered:
             log.error("state database: %s", state.recovered)
         try:
-            return _run(config, input_dir, output_dir, now, force, state)
+            return _run(config, input_dir, output_dir, now, run_date, force, state)
         finally:
             state.close()
 
@@ -252,9 +259,14 @@ def check_folders(input_dir: Path, output_dir: Path) -> None:
 
 
 def _run(
-    config: Config, input_dir: Path, output_dir: Path, now: datetime, force: bool, state: State
+    config: Config,
+    input_dir: Path,
+    output_dir: Path,
+    now: datetime,
+    run_date: str,
+    force: bool,
+    state: State,
 ) -> RunResult:
-    run_date = now.strftime("%Y-%m-%d")
     run_id = state.start_run(run_date)
     _remove_partial_writes(output_dir)
     pipeline = Pipeline(config)
@@ -293,7 +305,7 @@ def _run(
     # in groups whose sentences share batches, then each is summarized, written and committed.
     processed = 0
     progress = _progress(len(todo))
-    taken = {Path(r.brief).name: r.source_file for r in state.all() if r.brief}
+    taken = state.brief_names()
     todo.sort(key=lambda t: t[:2])
     size = config.translate.group_articles
     groups = [todo[k : k + size] for k in range(0, len(todo), size)]
@@ -338,11 +350,10 @@ def _run(
     # The day's digest covers every article processed on that date, across runs, so a second
     # run on the same day adds to the digest instead of replacing it.
     records = state.for_run_date(run_date)
-    entries = [_entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
+    entries = [entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
     listed += _fetch_failures(state, run_date, failures)
-    digest = build_digest(run_date, entries, listed, now, options=config.digest)
-    path = write_digest(digest, output_dir, config.digest)
+    path = publish_night(state, run_date, entries, listed, now, output_dir, config.digest)
     state.mark_fetch_failures_reported(run_date)  # once they are in a written digest
     state.finish_run(run_id, processed, skipped, len(failures))
     log.info(
@@ -367,7 +378,7 @@ def _remove_partial_writes(output_dir: Path) -> None:
     """Deletes the temporary files of a run that was killed while writing (render.write_atomic
     writes `.<name>.<random>.tmp` and renames it into place). The run lock is held, so no other
     run is writing them now."""
-    for folder in (output_dir, output_dir / "briefs"):
+    for folder in (output_dir, output_dir / "briefs", output_dir / "stories"):
         for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
             tmp.unlink(missing_ok=True)
             log.warning("removed %s, left half-written by an interrupted run", tmp)
@@ -441,12 +452,6 @@ def _unchanged(record: Record, pipeline: Pipeline) -> bool:
     if record.status == "failed":
         return not record.retry and record.fingerprint == pipeline.fingerprint(None)
     return False  # 'writing': the last run died while writing this brief
-
-
-def _entry_from_json(data: dict) -> DigestEntry:
-    data = dict(data)
-    data["sort_key"] = (tuple(data["sort_key"][0]), data["sort_key"][1])
-    return DigestEntry(**data)
 
 
 def file_sha256(path: Path) -> str:

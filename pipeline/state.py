@@ -95,6 +95,34 @@ MIGRATIONS = [
     );
     CREATE INDEX IF NOT EXISTS feed_items_url ON feed_items (url);
     """,
+    # 2: stories across nights (storystore.py), and the index a night's digest reads articles by.
+    """
+    CREATE INDEX IF NOT EXISTS articles_run_date ON articles(run_date);
+    CREATE TABLE IF NOT EXISTS stories (
+        id          TEXT PRIMARY KEY,   -- stable: derived from the article that started it
+        slug        TEXT NOT NULL,      -- fixed when the story starts, so its page keeps its name
+        title       TEXT NOT NULL,      -- the latest title (the story's most central headline)
+        first_seen  TEXT NOT NULL,      -- run date of the night it started
+        last_update TEXT NOT NULL,      -- run date of the last night it gained an article
+        status      TEXT NOT NULL,      -- 'open', 'closed' (outside the window), 'merged'
+        merged_into TEXT                -- for 'merged': the older story that took its articles
+    );
+    CREATE INDEX IF NOT EXISTS stories_status ON stories(status, last_update);
+    CREATE TABLE IF NOT EXISTS story_articles (
+        source_file TEXT PRIMARY KEY,   -- an article belongs to one story
+        story_id    TEXT NOT NULL,
+        joined      TEXT NOT NULL,      -- run date of the night it joined
+        marks       TEXT NOT NULL       -- JSON: the names, places and figures grouping compares
+    );
+    CREATE INDEX IF NOT EXISTS story_articles_story ON story_articles(story_id, joined);
+    CREATE TABLE IF NOT EXISTS story_marks (  -- inverted index: open stories by name, place, figure
+        mark        TEXT NOT NULL,
+        story_id    TEXT NOT NULL,
+        last_update TEXT NOT NULL,      -- the story's, so a lookup reads the most recent stories first
+        PRIMARY KEY (mark, story_id)
+    );
+    CREATE INDEX IF NOT EXISTS story_marks_recent ON story_marks(mark, last_update);
+    """,
 ]
 
 
@@ -250,6 +278,10 @@ class State:
             self.put(Record(status="done", **row))
         return len(current)
 
+    def transaction(self):
+        """One committed transaction for several writes (used by storystore)."""
+        return self._tx()
+
     def _select(self, where: str = "", args: tuple = ()) -> list[Record]:
         rows = self.db.execute(
             f"SELECT {', '.join(COLUMNS)} FROM articles {where} ORDER BY source_file", args
@@ -364,6 +396,25 @@ class State:
                     f"UPDATE {table} SET reported = ? WHERE status = 'failed' AND reported IS NULL",
                     (run_date,),
                 )
+
+    # ---- what the digest and the stories read ---------------------------------------------
+    def brief_names(self) -> dict[str, str]:
+        """Brief file name → the source file that owns it (without parsing every stored entry)."""
+        rows = self.db.execute("SELECT brief, source_file FROM articles WHERE brief IS NOT NULL")
+        return {Path(brief).name: source for brief, source in rows}
+
+    def entries(self, source_files: list[str]) -> dict[str, dict]:
+        """The stored digest entries of these files (those that have one)."""
+        out: dict[str, dict] = {}
+        for k in range(0, len(source_files), 500):  # SQLite caps the number of parameters
+            chunk = source_files[k : k + 500]
+            rows = self.db.execute(
+                f"SELECT source_file, entry FROM articles WHERE status = 'done' AND entry IS NOT NULL "
+                f"AND source_file IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update((source, json.loads(entry)) for source, entry in rows)
+        return out
 
     def start_run(self, run_date: str) -> int:
         with self._tx() as db:

@@ -164,6 +164,21 @@ def build_stories(entries: Sequence[DigestEntry], options: DigestOptions) -> lis
     return stories
 
 
+def story_of(entries: Sequence[DigestEntry], options: DigestOptions) -> Story:
+    """One story from entries already known to belong together (every article a stored story
+    has gathered over many nights): its title is its most central headline."""
+    items = sorted(entries, key=_chronological)
+    reader = FigureReader(options.figure_synonyms)
+    sim = similarity(items, options, reader)
+    centre = _most_central(list(range(len(items))), sim)
+    return Story(
+        title=items[centre].headline,
+        summary=merged_summary(items, options),
+        timeline=[TimelineItem(e, gist(e, options.gist_max_chars)) for e in items],
+        figures=story_figures(items, reader, options.max_figure_groups),
+    )
+
+
 # ---- similarity and clustering ---------------------------------------------------------
 
 

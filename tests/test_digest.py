@@ -153,6 +153,8 @@ def test_json_twin_and_front_matter(english_run):
     assert data["counts"] == {
         "articles": 6,
         "stories": 3,
+        "new_stories": 3,
+        "continuing_stories": 0,
         "languages": 1,
         "failed": 1,
         "with_warnings": 0,
@@ -160,7 +162,7 @@ def test_json_twin_and_front_matter(english_run):
         "fallback_sentences": 0,
     }
     assert "## Could not be processed" in md and "| <code>empty.txt</code> | empty file |" in md
-    assert "*6 articles in 1 language · 3 stories · 1 failed · 0 with warnings" in md
+    assert "*6 articles in 1 language · 3 stories (3 new, 0 continuing) · 1 failed · 0 with warnings" in md
     assert "0 translated by a fallback model" in md
     front = yaml.safe_load(md.split("---\n", 2)[1])
     assert front["title"] == "News digest: 2025-07-10" and front["date"] == "2025-07-10"

@@ -7,7 +7,7 @@ TINY   := config.tiny.yaml
 # The CPU build of torch; an unpinned torch pulls several GB of CUDA wheels.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory lint format doctor clean
+.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory bench-nights lint format doctor clean
 
 setup: $(VENV)/.installed
 
@@ -63,6 +63,10 @@ bench-stories: setup
 	$(PY) -m bench.stories
 	$(PY) -m bench.figures
 	$(PY) -m bench.headlines
+
+## A year of nights on a real state database: time per night as the stories kept grow.
+bench-nights: setup
+	$(PY) -m bench.nights
 
 lint: setup
 	$(PY) -m ruff check pipeline tests bench

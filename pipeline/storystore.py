@@ -408,7 +408,7 @@ def publish_night(
             joined=stored.articles,
             merged_from=sorted(stored.merged_from),
         )
-        write_story_page(t, output_dir)
+        write_story_page(t, output_dir, stored.status)
         if t.title != stored.title:
             store.set_title(stored.id, t.title)
         tracked.append(t)

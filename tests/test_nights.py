@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from pipeline.cli import main
 from pipeline.config import Config, Paths, load_config
 from pipeline.digest import DigestEntry, DigestOptions
 from pipeline.run import EXIT_OK, run_digest
-from pipeline.state import Record, State
+from pipeline.state import MIGRATIONS, Record, State
 from pipeline.storystore import StoryStore, publish_night, read_story_pages, recover_from_pages
 from tests.conftest import ROOT
 
@@ -264,16 +265,10 @@ PORT = [
 
 def publish(state: State, out: Path, run_date: str, e: DigestEntry, options: DigestOptions) -> dict:
     record = Record(e.source_file, "0" * 64, "done", "fp", run_date, language="en", brief=e.brief)
-    state.put(Record(**{**record.__dict__, "entry": _json(e)}))
+    state.put(replace(record, entry=asdict(e)))
     now = datetime(2025, 1, 10, tzinfo=UTC)
     path = publish_night(state, run_date, [e], [], now, out, options)
     return json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-
-
-def _json(e: DigestEntry) -> dict:
-    from dataclasses import asdict
-
-    return json.loads(json.dumps(asdict(e)))
 
 
 def test_stories_that_merge_keep_the_older_id(tmp_path):
@@ -323,7 +318,7 @@ def test_an_older_database_gains_the_story_tables(tmp_path):
     state = State(tmp_path / "state.db")
     try:
         assert state.get("x.txt") is not None
-        assert state.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert state.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert StoryStore(state, DigestOptions()).open_stories() == []
     finally:
         state.close()

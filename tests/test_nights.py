@@ -171,15 +171,18 @@ def test_a_rebuilt_state_takes_the_story_ids_from_the_pages(tiny_models, tmp_pat
     data = night(config, NIGHTS[1][1], STORY / NIGHTS[1][0])
     sid = data["stories"][0]["id"]
     # The state database is lost, and the article that started the story is gone from the inbox:
-    # the rebuilt state cannot derive the id from its founder, only from the page on disk.
+    # tonight's article alone would start a story of its own; the page on disk gives the id back.
     (config.input_dir / NIGHTS[0][0]).unlink()
     for p in config.output_dir.glob("state.db*"):
         p.unlink()
     rebuilt = night(config, "2025-08-13", STORY / NIGHTS[2][0])
+    # The state is rebuilt from the briefs (all of them: a published brief stays), the story's
+    # id and articles from its page; tonight's article joins it.
     assert [s["id"] for s in rebuilt["stories"]] == [sid]
-    assert files_of(rebuilt["stories"][0]) == [NIGHTS[1][0], NIGHTS[2][0]]
+    assert files_of(rebuilt["stories"][0]) == [n for n, _ in NIGHTS[:3]]
+    assert [a["new"] for a in rebuilt["stories"][0]["articles"]] == [False, False, True]
     (page,) = read_story_pages(config.output_dir)
-    assert page.id == sid and list(page.articles) == [NIGHTS[1][0], NIGHTS[2][0]]
+    assert page.id == sid and list(page.articles) == [n for n, _ in NIGHTS[:3]]
 
 
 # ---- several stories ------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Ingest: one input file becomes an `Article` with clean paragraphs, a title and a date.
 
-Decoding uses charset-normalizer (BOMs first): trying codecs in turn is wrong because a
-UTF-16 decode of arbitrary bytes "succeeds". HTML pages go through trafilatura. Page
+Decoding: a BOM decides; then bytes that are valid UTF-8 are UTF-8 (UTF-8 validates itself:
+text in another encoding almost never passes a strict decode, while charset-normalizer's guess
+on a short line may be gb18030 or cp949); then a mostly-UTF-8 file with a few broken bytes is
+UTF-8 with those bytes replaced and counted; only the rest goes to charset-normalizer (trying
+codecs in turn is wrong because a UTF-16 decode of arbitrary bytes "succeeds"). HTML pages go through trafilatura. Page
 furniture (a repeated title, a photo caption, a share line and the teasers after it) is
 removed and what was removed is recorded on the article.
 
@@ -165,7 +168,7 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
     except OSError as exc:  # permissions, symlink loops, vanished files
         raise IngestError(f"cannot read the file: {exc.strerror or exc}") from exc
     sha = hashlib.sha256(data).hexdigest()
-    text, encoding = decode(data)
+    text, encoding, replaced = decode(data)
     text, nuls = text.replace("\x00", ""), text.count("\x00")
     if suffix in (".html", ".htm") or HTML_SNIFF.match(data[:512]):
         article = _from_html(text, path, rel, sha, encoding)
@@ -175,6 +178,8 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
         raise IngestError("no article text left after removing page furniture")
     if nuls:  # NULs end strings in C tools and some renderers: never copied into a brief
         article.warn(f"{nuls} NUL byte(s) removed from the text")
+    if replaced:
+        article.warn(f"{replaced} invalid UTF-8 byte sequence(s) in the file, each replaced with U+FFFD")
     longest = max(len(p) for p in article.paragraphs)
     if longest > options.max_paragraph_chars:
         raise IngestError(
@@ -185,30 +190,61 @@ def read_article(path: Path, input_root: Path, options: IngestOptions) -> Articl
     return article
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Bytes to text with the right codec, or IngestError for empty, compressed or binary data."""
+def decode(data: bytes) -> tuple[str, str, int]:
+    """Bytes to text with the right codec, and how many invalid bytes were replaced.
+
+    Raises IngestError for empty, compressed or binary data.
+    """
     if not data.strip():
         raise IngestError("empty file" if not data else "the file holds only white space")
     for magic, kind in COMPRESSED_MAGIC.items():
         if data.startswith(magic):
             raise IngestError(f"compressed ({kind}) file: decompress it into the input folder first")
+    replaced = 0
     for bom, codec in BOMS:
         if data.startswith(bom):
             text, encoding = data.decode(codec), codec
             break
     else:
-        from charset_normalizer import from_bytes
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            mostly = _mostly_utf8(data)
+            if mostly is not None:
+                text, replaced = mostly
+                encoding = "utf-8"
+            else:
+                from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
-        if best is None:
-            raise IngestError("not a text file (no text encoding fits: binary data?)")
-        text, encoding = str(best), best.encoding
+                best = from_bytes(data).best()
+                if best is None:
+                    raise IngestError("not a text file (no text encoding fits: binary data?)") from None
+                text, encoding = str(best), best.encoding
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     if _control_ratio(text) > 0.01:
         raise IngestError(f"not a text file (decoded as {encoding}, but full of control characters)")
     if not text.strip():
         raise IngestError("the file holds only white space")
-    return text, encoding
+    return text, encoding, replaced
+
+
+# A file is "UTF-8 with a few broken bytes" when its valid multi-byte characters outnumber its
+# invalid sequences at least this many times. Text in a single-byte code page (cp1251, Latin-1)
+# read as UTF-8 is nearly all invalid sequences: a lead byte followed by continuation bytes
+# (0x80-0xBF, rare symbols in those code pages) arises from it only by chance.
+_MIN_VALID_PER_INVALID = 2
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, int] | None:
+    """The text and the number of invalid sequences replaced, if `data` is UTF-8 with a few broken
+    bytes (a truncated copy, one stray Latin-1 byte); None if it is some other encoding."""
+    text = data.decode("utf-8", errors="replace")
+    # U+FFFD written as proper UTF-8 (EF BF BD) is text, not a replacement.
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    multibyte = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    if multibyte >= _MIN_VALID_PER_INVALID * replaced:
+        return text, replaced
+    return None
 
 
 def _control_ratio(text: str) -> float:

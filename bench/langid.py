@@ -10,6 +10,12 @@ languages, the "candidate set"), on three sets:
 - `segmentation/<iso>.txt`: Universal Dependencies gold sentences (ka az lt bg), an independent
   check, since lingua was trained and tuned on text like the first two sets.
 
+Out of domain, through the command line as a user runs it (`ud-dev/langid/<iso>.txt`: Universal
+Dependencies sentences of 19 languages, news, wiki, legal, fiction and web text nothing here was
+tuned on): each sentence is written to a file and `newsbrief detect --json` reads them all, so
+decoding, ingest and detection are scored together. Then the cost of `newsbrief detect` on one file:
+wall-clock start-up and peak memory of the process.
+
 Run `python -m bench.langid` (or `make bench-langid`). The data lives in ../shared/eval next to
 the repository; `--data DIR` points elsewhere. Without data it says so and exits 0.
 """
@@ -17,7 +23,11 @@ the repository; `--data DIR` points elsewhere. Without data it says so and exits
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -44,6 +54,13 @@ TARGET_UD_AZ = 95.0
 TARGET_PER_LANGUAGE_SENTENCES = 97.0
 
 SET_NAMES = ("sentences", "pairs", "ud")
+
+# Targets (%) for the out-of-domain UD sentences through the CLI, and the cost of one `detect`.
+TARGET_UD_DEV = 99.0
+TARGET_UD_DEV_PER_LANGUAGE = 97.0
+TARGET_UD_DEV_SR = 90.0
+TARGET_START_SECONDS = 3.0
+TARGET_PEAK_MB = 400.0
 
 
 @dataclass
@@ -209,6 +226,124 @@ def run_config(title: str, options, sets: dict[str, list[Sample]]) -> dict[str, 
     return results
 
 
+def load_ud_dev(folder: Path) -> list[Sample]:
+    """`ud-dev/langid/<iso>.txt`: one sentence per line, the file name is the gold label."""
+    return [
+        Sample(path.stem, line)
+        for path in sorted(folder.glob("*.txt"))
+        if not path.name.endswith(".ids.txt")
+        for line in _read_lines(path)
+    ]
+
+
+def _cli(args: list[str], cwd: Path) -> str:
+    """Runs `python -m pipeline ARGS` in `cwd`; its stdout."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, check=False
+    )
+    if proc.returncode not in (0, 3):  # 3: some files failed, which their rows say
+        raise RuntimeError(f"newsbrief {args[0]} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
+    return proc.stdout.decode()
+
+
+def _cli_cost(files: list[Path], cwd: Path, config: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one `newsbrief detect FILE...` process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "detect", "--config", str(config), *map(str, files)],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def score_cli(samples: Sequence[Sample], cwd: Path, config: Path) -> SetResult:
+    """Every sample as a file on disk, all read by one `newsbrief detect --json` process."""
+    result = SetResult("ud-dev (CLI)")
+    with tempfile.TemporaryDirectory(prefix="bench-langid-") as tmp:
+        paths = []
+        for i, sample in enumerate(samples):
+            path = Path(tmp) / f"{sample.gold}-{i:05d}.txt"
+            path.write_text(sample.text + "\n", encoding="utf-8")
+            paths.append(path)
+        start = time.perf_counter()
+        out = _cli(["detect", "--json", "--config", str(config), *map(str, paths)], cwd)
+        result.seconds = time.perf_counter() - start
+    rows = {row["path"]: row for row in map(json.loads, out.splitlines())}
+    for sample, path in zip(samples, paths, strict=True):
+        row = rows.get(str(path), {})
+        lang = row.get("lang") or "error"
+        result.total[sample.gold] += 1
+        result.scored.append((row.get("confidence") or 0.0, lang == sample.gold))
+        if lang == sample.gold:
+            result.correct[sample.gold] += 1
+        else:
+            result.confusions[(sample.gold, lang)] += 1
+    return result
+
+
+def run_cli(data: Path, cwd: Path, config: Path) -> list[str]:
+    """The UD development sentences through the CLI, and the cost of one `newsbrief detect`."""
+    misses: list[str] = []
+    folder = data / "ud-dev" / "langid" if (data / "ud-dev").is_dir() else data / "langid"
+    samples = load_ud_dev(folder) if folder.is_dir() and any(folder.glob("*.ids.txt")) else []
+    if samples:
+        r = score_cli(samples, cwd, config)
+        print(f"\n## Out of domain: UD sentences through `newsbrief detect --json` ({r.size} files)\n")
+        print("| lang | n | accuracy % | top confusions |")
+        print("|---|---:|---:|---|")
+        for lang in sorted(r.total):
+            confusions = ", ".join(f"{p} {c}" for (g, p), c in r.confusions.most_common() if g == lang)
+            print(f"| {lang} | {r.total[lang]} | {r.accuracy(lang):.1f} | {confusions} |")
+        print(f"| **overall** | {r.size} | **{r.accuracy():.2f}** | |")
+        rest = [lang for lang in r.total if lang != "sr"]
+        without_sr = 100.0 * sum(r.correct[x] for x in rest) / max(1, sum(r.total[x] for x in rest))
+        print(f"\nwithout sr: {without_sr:.2f} %; {r.seconds:.1f} s for {r.size} files in one process")
+        if r.accuracy() < TARGET_UD_DEV:
+            misses.append(f"ud-dev overall {r.accuracy():.2f} < {TARGET_UD_DEV}")
+        for lang in sorted(r.total):
+            target = TARGET_UD_DEV_SR if lang == "sr" else TARGET_UD_DEV_PER_LANGUAGE
+            if r.accuracy(lang) < target:
+                misses.append(f"ud-dev {lang} {r.accuracy(lang):.1f} < {target}")
+    # The cost a user pays for one file: start-up (imports, model loading) and peak memory.
+    print("\n## Cost of `newsbrief detect` on one file (a fresh process each)\n")
+    print("| file | script | wall s | peak RSS MB |")
+    print("|---|---|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="bench-langid-cost-") as tmp:
+        for name, script, text in COST_TEXTS:
+            path = Path(tmp) / f"{name}.txt"
+            path.write_text(text + "\n", encoding="utf-8")
+            seconds, peak = _cli_cost([path], cwd, config)
+            print(f"| {name} | {script} | {seconds:.2f} | {peak:.0f} |")
+            if seconds > TARGET_START_SECONDS:
+                misses.append(f"detect start-up on {name} {seconds:.2f} s > {TARGET_START_SECONDS}")
+            if peak > TARGET_PEAK_MB:
+                misses.append(f"detect peak memory on {name} {peak:.0f} MB > {TARGET_PEAK_MB}")
+    return misses
+
+
+# One short news paragraph per script family, written for the benchmark: the cost of `detect`
+# depends on which language models the text's script calls for.
+COST_TEXTS = (
+    (
+        "lt-latin",
+        "Latin",
+        "Vyriausybė antradienį pritarė naujam geležinkelio linijos tarp Kauno ir Vilniaus planui, "
+        "o darbai turėtų prasidėti kitų metų pavasarį.",
+    ),
+    (
+        "bg-cyrillic",
+        "Cyrillic",
+        "Правителството одобри във вторник новия план за железопътната линия, а работата "
+        "трябва да започне през пролетта на следващата година.",
+    ),
+    ("ka-georgian", "Georgian", "მთავრობამ სამშაბათს რკინიგზის ახალი ხაზის გეგმა დაამტკიცა."),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.langid", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -223,7 +358,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="both",
         help="default options (all languages), the 29-language candidate set, or both",
     )
+    parser.add_argument(
+        "--cli-root",
+        type=Path,
+        default=REPO_ROOT,
+        help="run `newsbrief` from this checkout for the out-of-domain set (to compare two versions)",
+    )
+    parser.add_argument("--cli-only", action="store_true", help="only the CLI set and the cost of detect")
     args = parser.parse_args(argv)
+    cli_config = args.cli_root / "config.yaml"
+
+    if args.cli_only:
+        misses = run_cli(args.data, args.cli_root, cli_config)
+        print("targets missed:\n  " + "\n  ".join(misses) if misses else "all targets met")
+        return 0
 
     langid, seg = resolve_data(args.data)
     sets = load_sets(langid, seg)
@@ -273,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| target | " + " | ".join(f"{TARGETS[n]:.1f}" for n in names) + f" | {TARGET_UD_AZ:.1f} | 97.0 |")
 
     misses = [m for title, results in summary for m in check_targets(title, results)]
+    misses += run_cli(args.data, args.cli_root, cli_config)
     print(f"\ntotal time: {wall:.1f} s")
     if misses:
         print("targets missed:\n  " + "\n  ".join(misses))

@@ -308,6 +308,30 @@ _WHOLE_WEIGHT = 0.3
 _WORD_CACHE_SIZE = 100_000
 _NAME_WEIGHT = 0.5  # a capitalised word after the first counts half: it may be a name
 _MAX_CHARS = 5000  # letters beyond this add nothing to the decision, only time
+# The two-stage reading (see LanguageDetector): the trigram screen's leading languages read in
+# full, with the close neighbours of its first few, which trigrams alone do not tell apart.
+_SCREEN_TOP = 12
+_SCREEN_TOP_SHORT = 20  # trigrams say less about a title or a caption: keep more of its candidates
+_SHORT_CHARS = 40
+_NEIGHBOUR_TOP = 4
+_MAX_DETECTORS = 512
+_NEIGHBOUR_GROUPS = (
+    "bs hr sr sl mk",
+    "cs sk pl",
+    "es pt ca it la",
+    "da nb nn sv",
+    "id ms tl",
+    "az tr",
+    "lt lv et fi",
+    "nl af de",
+    "ru uk be bg mk sr kk mn",
+    "xh zu sn st tn ts",
+    "ar fa ur",
+)
+_NEIGHBOURS: dict[str, frozenset[str]] = {
+    code: frozenset(c for group in _NEIGHBOUR_GROUPS if code in group.split() for c in group.split())
+    for code in {c for group in _NEIGHBOUR_GROUPS for c in group.split()}
+}
 
 # Word frequencies (wordfreq's "small" lists: the words used at least once per million, with their
 # frequency in centibels, -200 = once per 100 words). For a short text, lingua's character n-grams
@@ -338,6 +362,114 @@ _LEXICON_SPELLING = {
     "fa": _PERSIAN_LETTERS,
     "ur": _PERSIAN_LETTERS,
 }
+
+# Serbian, Croatian and Bosnian: one Latin alphabet, one list in wordfreq, and lingua knows Serbian
+# in Cyrillic only. Which standard a Latin text follows shows in the reflex of old jat and in the
+# vocabulary of the state (see _jat_reflexes). The lists hold frequent words whose ekavian and
+# ijekavian forms differ, in the forms news uses; forms shared by both (vremena, sela, Beograd)
+# are left out on purpose.
+_SERBO_CROATIAN = ("sr", "hr", "bs")
+_EKAVIAN = frozenset(
+    """
+    vreme pre posle gde ovde onde negde nigde svugde uvek zauvek dve dvema dvesta
+    mesto mesta mestu mestima umesto dete deteta detetu deca dece deci decu decom
+    reč reči rečju rečima deo delu delom delovi delova ceo cela celo celu celi cele celog celoj
+    celokupan lep lepa lepo lepi lepe lepog lepše beo bela belo beli bele belog
+    reka reke reku mleko mesec meseca mesecu meseci meseci meseca leto leta letu
+    sever severa severu severni severna severno severne telo tela telu
+    mera mere meru merama meri smer smera namera namere primer primera primeru primeri
+    vera vere veru verovatno verovati veruje veruju verujem verovao verovala
+    cena cene cenu ceni cenama ocena ocene ocenu procena procene procenu
+    vest vesti vestima savet saveta savetu saveti saveta savetnik savetnika savetnici
+    čovek čoveka čoveku čovekom vek veka veku vekova
+    predsednik predsednika predsedniku predsednikom predsednici predsednice predsedništvo
+    predsedavajući sednica sednice sednici sednicu sedište sedišta sedištu
+    nedelja nedelje nedelji nedelju nedeljno
+    posle poseta posete posetu poseti posetio posetila posetili posetioci
+    uspeh uspeha uspešan uspešno uspešna uspešne uspešni uspeo uspela uspeli uspeti
+    promena promene promenu promeni promenio promenila promeniti izmena izmene izmenu zamena
+    primena primene primenu primeni primeniti menja menjaju menjati
+    predlog predloga predlogu predlozi predlogom
+    videla videli videti želeo želela želeli želeti hteo htela hteli hteti
+    voleo volela voleli voleti živeo živela živeli živeti umeo umela razumeo razumela
+    doneo donela doneli doneti doneta doneto preneo prenela preneli preneti uneo odneo
+    izveštaj izveštaja izveštaju izveštaji obaveštenje obavestio obavestila obaveštava
+    lekar lekara lekari lekova lečenje izbeglice izbeglica izbeglicama
+    pesma pesme pesmu pesnik greška greške grešku pogrešno svetski svetska svetsko svetske
+    svetskog svetskoj svedok svedoka svedoci svedočio svedočenje pretnja pretnje pretnju
+    bezbednost bezbednosti bezbednosni bezbednosna bezbednosne obezbediti obezbedio obezbeđen
+    razmena razmene razmenu sprovesti sproveo sprovela sprovedena sprovođenje
+    """.split()
+)
+_EKAVIAN_STEMS = ("predsedni", "posetil", "uspešn", "bezbedn", "obezbe", "svetsk", "izveštaj", "savetni")
+_IJEKAVIAN = frozenset(
+    """
+    vrijeme prije poslije gdje ovdje ondje negdje nigdje svugdje uvijek zauvijek dvije dvjesto
+    mjesto mjesta mjestu mjestima umjesto dijete djeteta djetetu djeca djece djeci djecu djecom
+    riječ riječi riječju riječima dio dijelu dijelom dijelovi dijelova cio cijela cijelo cijelu
+    cijeli cijele cijelog cijeloj lijep lijepa lijepo lijepi lijepe bijel bijela bijelo bijeli
+    rijeka rijeke rijeci rijeku mlijeko mjesec mjeseca mjesecu mjeseci ljeto ljeta ljetu
+    sjever sjevera sjeveru sjeverni sjeverna tijelo tijela tijelu mjera mjere mjeru mjerama
+    smjer namjera namjere primjer primjera primjeru vjera vjere vjerojatno vjerovatno vjerovati
+    vjeruje cijena cijene cijenu ocjena ocjene procjena procjene vijest vijesti savjet savjeta
+    savjetnik čovjek čovjeka čovjeku vijek vijeka stoljeće stoljeća predsjednik predsjednika
+    predsjedniku sjednica sjednice sjednici sjedište sjedišta nedjelja nedjelje tjedan tjedna
+    posjet posjeta posjete posjetio posjetila uspjeh uspjeha uspješan uspješno uspio uspjela
+    promjena promjene izmjena izmjene zamjena primjena mijenja mijenjati prijedlog prijedloga
+    prijedlozi vidio vidjela vidjeti želio željela htio htjela volio voljela živio živjela
+    donio donijela donijeti izvješće izvještaj izvještaja obavijest lijek liječnik liječenje
+    izbjeglice izbjeglica pjesma pjesme greška pogreška svjetski svjetska svjedok prijetnja
+    bezbjednost
+    """.split()
+)
+_IJEKAVIAN_STEMS = ("predsjedni", "posjet", "uspješn", "svjetsk", "izvješ", "savjetni", "bezbjedn")
+# Ijekavian jat inside a word ("rijeka", "mjesto", "vjerovati"): ije or je after a consonant
+# other than l and n (lj, nj are letters of their own) and before another letter; words where
+# such a "je" is no jat (prefix + je-: sjedinjen, izjednačiti, objekat, odjek, subjekt) are excepted.
+_JAT_IJE = re.compile(r"[bcčćdđfghkmprstvzž]i?je[a-zčćđšž]")
+_JAT_E = re.compile(r"(?<=[bcčćdđfghkmprstvzž])e")
+_EKAVIAN_MARGIN = -50  # centibels: the ijekavian form at least a third as common as the word
+_NOT_JAT = ("sjedin", "izjedna", "objek", "subjek", "odjek", "adjekt", "projek", "trajek", "injek")
+# Serbian writes the future of a verb as one word (biće, održaće), Croatian and Bosnian as two
+# (bit će, održat će): a word ending in -aće/-iće (-ću, -ćemo, -ćete) of at least six letters.
+_SERBIAN_FUTURE = re.compile(r"\w{3,}[ai]ć(?:e|u|emo|ete)")
+# Stems of the state's and the economy's words: Serbian (mostly shared with Bosnian) / Croatian.
+_SERBIAN_STEMS = (
+    "saopšt", "opšt", "uopšte", "ekonom", "odbran", "kompanij", "budžet", "tužilaštv", "tužilac",
+    "tužioc", "milion", "evropsk", "portparol", "sekretar", "ambasad", "aerodrom", "demokratij",
+    "bezbedn", "istorij", "univerzitet", "učestvova", "saradn", "zvaničn", "skupštin", "inostran",
+)  # fmt: skip
+_CROATIAN_STEMS = (
+    "priopć", "uopće", "gospodar", "obran", "tvrtk", "proračun", "tužitelj", "odvjetni", "milijun",
+    "europsk", "glasnogovorni", "tajni", "veleposlan", "zračn", "demokracij", "sveučilišt", "sudjelova",
+    "surad", "službeni", "sabor", "inozem", "povijes", "znanost",
+)  # fmt: skip
+# State and everyday vocabulary: Serbian (and often Bosnian) against Croatian.
+_SERBIAN_WORDS = frozenset(
+    """
+    hiljada hiljade hiljadu opština opštine opštini opštinu opšti opšte opštih voz vozom vozovi
+    vozova saradnja saradnje saradnju saradnji učešće učešća učestvuje učestvovati univerzitet
+    univerziteta fudbal fudbala istorija istorije istoriju istorijski avgust avgusta
+    tačno tačka tačke takođe spoljni spoljnih spoljnih spoljne spoljnjih inostranstvu inostranstvo
+    poslanik poslanika poslanici skupština skupštine skupštini zvaničan zvanični zvanična zvanično
+    zvaničnik zvaničnici zvaničnika nauka nauke naučni vazduh vazduha hleb evropski evropska
+    evropske evropskog evropskoj evropsku evropa evrope evropi evropu tokom regiona regionu
+    evra evro odsto procenat procenata procenta januar januara februar februara mart marta
+    april aprila maj maja jun juna jul jula septembar septembra oktobar oktobra novembar
+    novembra decembar decembra
+    """.split()
+)
+_CROATIAN_WORDS = frozenset(
+    """
+    tisuća tisuće tisuću općina općine općini opći opće vlak vlaka sigurnost sigurnosti suradnja
+    suradnje suradnju sudjelovati sudjeluje obitelj obitelji sveučilište sveučilišta nogomet
+    povijest povijesti točno točka točke također vanjski vanjskih inozemstvu zastupnik zastupnici
+    sabor sabora ured ureda veleposlanik službeni službena znanost znanosti zrak zraka kruh
+    europski europska europske europskog europskoj europa europe europi europu tko siječnja
+    veljače ožujka travnja svibnja lipnja srpnja kolovoza rujna listopada studenoga prosinca
+    tijekom regija regije regiji posto postotak postotka
+    """.split()
+)
 
 # Words may hold apostrophes and hyphens (Ukrainian п'ять, Portuguese fazê-lo).
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -436,33 +568,80 @@ class _Text:
 
 
 class LanguageDetector:
-    """Owns the lingua model; build once per run and reuse (its models are large)."""
+    """Owns the lingua models; build once per run and reuse.
+
+    lingua's models for all 75 languages take about 1.1 GB and ten seconds or more to load, while
+    a text needs a handful of them. So detection runs in two stages: lingua's small trigram models
+    (about 60 MB for all languages) rank the candidates, and only the leading ones and their close
+    neighbours are read with the full models. lingua shares a language's models among all its
+    detectors and loads each on first use, so memory grows with the languages actually seen.
+    """
 
     def __init__(self, options: DetectOptions | None = None) -> None:
         self.options = options or DetectOptions()
+        self._detectors: dict[frozenset[str], object] = {}
 
     @cached_property
-    def _lingua(self):
-        from lingua import Language, LanguageDetectorBuilder
+    def _universe(self) -> frozenset[str]:
+        """The candidate languages lingua knows: the options' list (with English), else all."""
+        from lingua import Language
 
         if not self.options.languages:
-            return LanguageDetectorBuilder.from_all_languages().build()
-        langs = []
+            return frozenset(_code(lang) for lang in Language.all())
+        codes = set()
         for code in self.options.languages:
-            lang = _lingua_language(code)
-            if lang is None:
+            if _lingua_language(code) is None:
                 log.debug("lingua has no model for %s; script rules only", code)
             else:
-                langs.append(lang)
-        if not langs:
-            return LanguageDetectorBuilder.from_all_languages().build()
-        if len(langs) == 1 and langs[0] != Language.ENGLISH:
-            # One candidate leaves lingua nothing to compare; English, the language of quotations
-            # and boilerplate in any news text, lets it still say "not this language".
-            langs.append(Language.ENGLISH)
-        if len(langs) == 1:
+                codes.add(code)
+        if not codes:
+            return frozenset(_code(lang) for lang in Language.all())
+        # One candidate leaves lingua nothing to compare; English, the language of quotations
+        # and boilerplate in any news text, lets it still say "not this language".
+        return frozenset(codes | {"en"})
+
+    @cached_property
+    def _screen(self):
+        """lingua's low-accuracy (trigram) detector over the universe, or None when it is small."""
+        if len(self._universe) <= _SCREEN_TOP + 2:
             return None
-        return LanguageDetectorBuilder.from_languages(*langs).build()
+        from lingua import LanguageDetectorBuilder
+
+        langs = [_lingua_language(code) for code in sorted(self._universe)]
+        return LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
+
+    def _detector(self, codes: frozenset[str]):
+        """A full-model lingua detector for `codes` (models are loaded on first use, and shared)."""
+        detector = self._detectors.get(codes)
+        if detector is None:
+            from lingua import LanguageDetectorBuilder
+
+            if len(self._detectors) >= _MAX_DETECTORS:
+                self._detectors.clear()  # detectors are cheap: the models they share stay loaded
+            detector = LanguageDetectorBuilder.from_languages(
+                *(_lingua_language(c) for c in sorted(codes))
+            ).build()
+            self._detectors[codes] = detector
+        return detector
+
+    def _candidates(self, texts: list[str]) -> list[frozenset[str]]:
+        """The languages to read each text with in full: the universe when small, else the leaders
+        of the trigram screen and their close neighbours."""
+        screen = self._screen
+        if screen is None:
+            return [self._universe] * len(texts)
+        out = []
+        for text, values in zip(texts, _values(screen, texts), strict=True):
+            top = _SCREEN_TOP_SHORT if len(text) < _SHORT_CHARS else _SCREEN_TOP
+            ranked = [_code(v.language) for v in values if v.value > 0.0][:top]
+            if not ranked:
+                out.append(frozenset())
+                continue
+            chosen = set(ranked)
+            for code in ranked[:_NEIGHBOUR_TOP]:
+                chosen |= _NEIGHBOURS.get(code, frozenset())
+            out.append(frozenset(chosen & self._universe))
+        return out
 
     def guess(self, text: str) -> Guess:
         """The language of one piece of text (a sentence or a paragraph)."""
@@ -479,16 +658,31 @@ class LanguageDetector:
             by_script = self._by_script(text)
             if by_script is not None:
                 results[i] = by_script
-            elif self._lingua is None:  # English is the only candidate
+            elif self._universe == {"en"}:  # English is the only candidate
                 if text.scripts["LATIN"]:
                     results[i] = Guess("en", 1.0)
             else:
                 pending.append(i)
         if not pending:
             return results
-        values = self._lingua_values([facts[i].text for i in pending])
-        by_words = self._word_scores([facts[i] for i in pending])
-        for i, vals, words in zip(pending, values, by_words, strict=True):
+        groups: dict[frozenset[str], list[int]] = {}
+        for i, codes in zip(pending, self._candidates([facts[i].text for i in pending]), strict=True):
+            if len(codes) == 1:
+                codes = codes | {"en"}  # lingua needs two languages to compare
+            if codes:
+                groups.setdefault(codes, []).append(i)
+        for codes, members in groups.items():
+            self._read_with(codes, members, facts, results)
+        return results
+
+    def _read_with(
+        self, codes: frozenset[str], members: list[int], facts: list[_Text], results: list[Guess]
+    ) -> None:
+        """Reads the texts `members` with the full models of `codes`, into `results`."""
+        detector = self._detector(codes)
+        values = _values(detector, [facts[i].text for i in members])
+        by_words = self._word_scores(detector, codes, [facts[i] for i in members])
+        for i, vals, words in zip(members, values, by_words, strict=True):
             whole = {_code(v.language): v.value for v in vals}
             if not whole and not words:
                 continue
@@ -500,7 +694,6 @@ class LanguageDetector:
                 for lang in whole.keys() | words.keys()
             }
             results[i] = _decide(base, facts[i])
-        return results
 
     def detect(self, paragraphs: list[str]) -> Detection:
         """The article's language from its paragraphs (length-weighted), plus per-paragraph labels."""
@@ -547,7 +740,7 @@ class LanguageDetector:
         share = text.scripts[script] / len(text.letters)
         return Guess(lang, round(min(1.0, share / 0.9), 4))
 
-    def _word_scores(self, texts: list[_Text]) -> list[dict[str, float]]:
+    def _word_scores(self, detector, codes: frozenset[str], texts: list[_Text]) -> list[dict[str, float]]:
         """Log-scores per language summed over each text's words (naive Bayes over words).
 
         Measured on the benchmark, this reading beats lingua's whole-text one on short texts and
@@ -555,13 +748,17 @@ class LanguageDetector:
         to the floor, which every language gets for a word lingua gives it no chance on, so that
         a word stores only the few languages it speaks for.
         """
-        cache = self._word_cache
+        # lingua's values are shares among the detector's languages: a word's scores hold for
+        # one candidate set only.
+        cache = self._word_cache.setdefault(codes, {})
         missing = list({w for text in texts for w in text.words if w not in cache})
         if missing:
-            if len(cache) + len(missing) > _WORD_CACHE_SIZE:
-                cache.clear()  # a run sees a bounded vocabulary; start over rather than track age
+            if sum(map(len, self._word_cache.values())) + len(missing) > _WORD_CACHE_SIZE:
+                # a run sees a bounded vocabulary; start over rather than track age
+                self._word_cache.clear()
+                cache = self._word_cache.setdefault(codes, {})
             floor = math.log(_WORD_FLOOR)
-            for word, vals in zip(missing, self._lingua_values(missing), strict=True):
+            for word, vals in zip(missing, _values(detector, missing), strict=True):
                 scores = {_code(v.language): math.log(v.value) - floor for v in vals if v.value > _WORD_FLOOR}
                 # A word spelt with a letter its language does not write is no word of it, whatever
                 # lingua's n-grams say ("olacax" is not Turkish: Turkish has no x). Names (weight
@@ -577,15 +774,16 @@ class LanguageDetector:
             out.append(total)
         return out
 
-    def _lingua_values(self, texts: list[str]) -> list:
-        # One text (a translation check, a title) does not need lingua's thread pool.
-        if len(texts) == 1:
-            return [self._lingua.compute_language_confidence_values(texts[0])]
-        return self._lingua.compute_language_confidence_values_in_parallel(texts)
-
     @cached_property
-    def _word_cache(self) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+    def _word_cache(self) -> dict[frozenset[str], dict[str, tuple[dict[str, float], dict[str, float]]]]:
         return {}
+
+
+def _values(detector, texts: list[str]) -> list:
+    """lingua's confidence values per text; one text (a title, a check) skips its thread pool."""
+    if len(texts) == 1:
+        return [detector.compute_language_confidence_values(texts[0])]
+    return detector.compute_language_confidence_values_in_parallel(texts)
 
 
 def _decide(base: dict[str, float], text: _Text) -> Guess:
@@ -602,7 +800,65 @@ def _decide(base: dict[str, float], text: _Text) -> Guess:
     best = max(scores, key=scores.__getitem__)
     top = scores[best]
     z = sum(math.exp(score - top) for score in scores.values())
+    if best in _SERBO_CROATIAN and text.script == "LATIN":
+        ekavian, ijekavian, serbian, croatian = _jat_reflexes(text.words, text.weights)
+        # Serbian in Latin letters, which lingua (Serbian in Cyrillic only) reads as Bosnian or
+        # Croatian: ekavian forms outnumber ijekavian ones, or, with neither, Serbian words
+        # outnumber Croatian ones. The share of the three languages together, lowered while the
+        # evidence is thin, is the confidence.
+        for_sr = ekavian if ekavian or ijekavian else serbian
+        against = ijekavian if ekavian or ijekavian else croatian
+        if for_sr > against:
+            share = sum(math.exp(scores[lang] - top) for lang in _SERBO_CROATIAN if lang in scores) / z
+            return Guess("sr", round(share * for_sr / (for_sr + against + 0.5), 4))
     return Guess(best, round(1.0 / z, 4))
+
+
+def _jat_reflexes(words: list[str], weights: list[float]) -> tuple[int, int, int, int]:
+    """Serbian against Croatian and Bosnian evidence among `words` (lower-cased, with their weights).
+
+    Old Slavic jat is "e" in Serbia's standard (vreme, dete, reč, posle, gde) and "ije"/"je" in
+    Croatian, Bosnian and Montenegrin (vrijeme, dijete, riječ, poslije, gdje); and the vocabulary
+    of the state and the economy differs (hiljada/tisuća, opština/općina, bezbednost/sigurnost,
+    tokom/tijekom, milion/milijun). Facts from the grammars, not from any test text.
+    Returns (ekavian, ijekavian, Serbian words, Croatian words); Bosnian shares most Serbian words.
+    """
+    ekavian = ijekavian = serbian = croatian = 0
+    for word, weight in zip(words, weights, strict=True):
+        if word in _EKAVIAN or word.startswith(_EKAVIAN_STEMS):
+            ekavian += 1
+        elif word in _IJEKAVIAN or word.startswith(_IJEKAVIAN_STEMS):
+            ijekavian += 1
+        elif word in _SERBIAN_WORDS or word.startswith(_SERBIAN_STEMS) or _SERBIAN_FUTURE.fullmatch(word):
+            serbian += 1
+        elif word in _CROATIAN_WORDS or word.startswith(_CROATIAN_STEMS):
+            croatian += 1
+        elif weight == 1.0 and _JAT_IJE.search(word) and not word.startswith(_NOT_JAT):
+            ijekavian += 1  # a lower-case word: names (Rijeka, Bijeljina) keep their own spelling
+        elif weight == 1.0 and _ekavian_by_frequency(word):
+            ekavian += 1
+    return ekavian, ijekavian, serbian, croatian
+
+
+def _ekavian_by_frequency(word: str) -> bool:
+    """Whether `word` is the ekavian form of a word whose ijekavian form is common.
+
+    Beyond the lists: "e" after a consonant written "je" or "ije" gives a word of the
+    Serbo-Croatian frequency list (mesto: mjesto, sredu: srijedu) at least a third as common as
+    `word` itself. A shared word whose look-alike is rare (prema: prijema, teme: tjeme) is not
+    counted; n and l are left out, since "nje", "lje" are other words (ne: nje).
+    """
+    table = _lexicon("sh")
+    own = table.get(word)
+    if own is None or len(word) < 3:
+        return False
+    for m in _JAT_E.finditer(word):
+        i = m.start()
+        for reflex in ("je", "ije"):
+            other = table.get(word[:i] + reflex + word[i + 1 :])
+            if other is not None and other >= own + _EKAVIAN_MARGIN:
+                return True
+    return False
 
 
 def _lexicon_adjust(scores: dict[str, float], text: _Text) -> None:
@@ -715,6 +971,8 @@ def _scripts_of_language(lang: str) -> frozenset[str]:
     scripts = {script for script, code in SINGLE_LANGUAGE_SCRIPTS.items() if code == lang}
     if lang in _NATIVE:
         scripts.add(_alphabet_script(lang))
+    if lang == "sr":
+        scripts.add("LATIN")  # Serbian is written in both alphabets (see _jat_reflexes)
     scripts.update(_OTHER_SCRIPTS.get(lang, ()))
     return frozenset(scripts)
 

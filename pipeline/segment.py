@@ -45,12 +45,14 @@ PREFIXES: dict[str, frozenset[str]] = {
     # "ე.წ." so-called, "მ.შ." including, "ძვ. წ." BC, "ახ. წ." AD, titles, "ქ." city, "სოფ." village,
     # "იხ." see, compass points, language names before a gloss ("ლათ.", "ბერძნ.")
     "ka": _words(
-        "ე.წ მ.შ ძვ ძვ.წ ახ.წ პროფ აკად დოც ბ-ნ ქ-ნ ქ სოფ არქ იხ შდრ გვ მაგ ჩრდ სამხ აღმ დას ლათ ბერძნ "
-        "ინგლ ფრ გერმ რუს არაბ სპარს თურქ შემოკლ"
+        "ე.წ მ.შ ე.ი ძვ ძვ.წ ახ.წ პროფ აკად დოც ბ-ნ ქ-ნ ქ სოფ არქ იხ შდრ გვ მაგ ჩრდ სამხ აღმ დას დაახლ "
+        "ლათ ბერძნ ინგლ ფრ გერმ რუს არაბ სპარს თურქ ესპ იტალ პორტ ჰოლ ებრ იაპ ჩინ შემოკლ"
     ),
     "az": _words("prof dos akad dr məs bax səh"),
-    "ru": _words("т.е т.н т.к напр проф акад ген ул см ср с стр г-н"),
-    "uk": _words("т.зв напр проф акад ген вул ім див с стор"),
+    # "букв." literally, "род." born, "ум." died, "ок." about, "рис." figure, "гл." chapter
+    "ru": _words("т.е т.н т.к напр проф акад ген ул см ср с стр г-н букв род ум ок рис гл"),
+    # "мал." and "рис." figure, "букв." literally
+    "uk": _words("т.зв напр проф акад ген вул ім див с стор мал рис букв"),
     "de": _words("z.b d.h u.a vgl nr dr prof hr fr st bzw ca"),
 }
 
@@ -77,10 +79,20 @@ UNITS: dict[str, frozenset[str]] = {
     "bg": _words("г гг в вв ч мин млн млрд хил лв ст м см т"),
     "ka": _words("ს წ წწ ათ მლნ მლრდ კმ კგ მ ლ"),
     "az": _words("mln mlrd min kq man"),
-    "ru": _words("г гг в вв ч мин млн млрд тыс руб коп м т"),
+    "ru": _words("г гг в вв ч мин млн млрд тыс руб коп м т чел"),
     "uk": _words("р рр ст год хв млн млрд тис грн коп м т"),
     "de": _words("jh mio mrd std min"),
 }
+
+# Multipliers: "5 mln. JAV dolerių", "2 mlrd. Lt" — before a currency or an acronym they go on.
+MULTIPLIERS = _words("mln mlrd tūkst млн млрд хил тыс тис mio mrd")
+CURRENCY_RE = re.compile(r"(?:[A-Z]{2,}|Lt|Eur|[$€£]).*")
+# Languages that write an ordinal number with a dot ("am 5. September", "3. sınıf", "5. kesäkuuta").
+ORDINAL_DOT = frozenset("de da nb nn no fi et cs sk sl hr bs sr hu lv is tr fo".split())
+# Abbreviations that never open a sentence ("9 d. Nr. 3D-473"): a dot before them ends nothing.
+NEVER_FIRST_RE = re.compile(r"(?:Nr|No|Nº|№)\.?\s")
+# How far ahead a bracket or quotation opened in the sentence may close.
+QUOTE_REACH = 120
 
 # Whose lists apply when no language is given, by the script of the text. Not for Latin script:
 # too many languages share it, and "red", "sud", "mir" or "pan" are ordinary words in some of them.
@@ -131,7 +143,7 @@ def split_sentences(text: str, lang: str | None = None, options: SegmentOptions 
         start = 0
         for m in BOUNDARY_RE.finditer(line):
             end = m.start("space")
-            if _is_boundary(line, start, m.start(), m.end(), abbrevs):
+            if _is_boundary(line, start, m.start(), m.end(), abbrevs, lang):
                 sentences.append(line[start:end].strip())
                 start = m.end()
         if line[start:].strip():
@@ -180,8 +192,40 @@ def _case(ch: str) -> str | None:
     return "upper" if ch.isupper() else "lower"
 
 
+def _inside_brackets(line: str, sent_start: int, punct_start: int, next_start: int) -> bool:
+    """Whether the punctuation sits inside brackets opened in this sentence and closed a little
+    further on: "(ум. ок. 934)", "(мал. 8).", "(ესპ. ...)"."""
+    sentence = line[sent_start:punct_start]
+    ahead = line[next_start : next_start + QUOTE_REACH]
+    for opener, closer in (("(", ")"), ("[", "]")):
+        depth = sentence.count(opener) - sentence.count(closer) - line[punct_start:next_start].count(closer)
+        closes, reopens = ahead.find(closer), ahead.find(opener)
+        if depth > 0 and closes >= 0 and not 0 <= reopens < closes:
+            return True
+    return False
+
+
+def _quoted_speech_goes_on(line: str, sent_start: int, punct_start: int, next_start: int) -> bool:
+    """Whether "!" or "?" inside a quotation belongs to a sentence that goes on after the quotation
+    closes ("Hayır! Gelmem!" dedi. — "Stop! Wait!" he said.): the quotation is open here and a
+    lower-case word follows its closing quote."""
+    sentence = line[sent_start:punct_start]
+    punct = line[punct_start:next_start]
+    ahead = line[next_start : next_start + QUOTE_REACH]
+    for opener, closers in (("«", "»"), ("„", "“”"), ("“", "”"), ('"', '"')):
+        if opener == '"':
+            open_here = (sentence.count('"') + punct.count('"')) % 2 == 1
+        else:
+            open_here = sentence.count(opener) > sum(sentence.count(c) + punct.count(c) for c in closers)
+        if not open_here:
+            continue
+        m = re.search(f"[{re.escape(closers)}][,]?\\s+(\\w)", ahead)
+        return bool(m) and _case(m.group(1)) == "lower"
+    return False
+
+
 def _is_boundary(
-    line: str, sent_start: int, punct_start: int, next_start: int, abbrevs: Abbreviations
+    line: str, sent_start: int, punct_start: int, next_start: int, abbrevs: Abbreviations, lang: str | None
 ) -> bool:
     """Whether the punctuation at `punct_start`, with its white space up to `next_start`, ends the
     sentence that began at `sent_start`."""
@@ -198,7 +242,13 @@ def _is_boundary(
     first = lead[:1]
     if first and _case(first) == "lower":
         return False  # "kovo mėn. pabaigoje", "– Einu! – surikau."
+    if _inside_brackets(line, sent_start, punct_start, next_start):
+        return False
     punct = line[punct_start:next_start].rstrip()
+    if punct[:1] in "!?" and _quoted_speech_goes_on(line, sent_start, punct_start, next_start):
+        return False
+    if punct.startswith(".") and NEVER_FIRST_RE.match(lead):
+        return False  # "2004 m. rugpjūčio 9 d. Nr. 3D-473"
     if not (punct.startswith(".") and not punct.startswith("..")):
         return True  # ! ? … end a sentence before anything but a lower-case word
 
@@ -209,6 +259,12 @@ def _is_boundary(
         return True
     if len(words) == 1 and (token.isdigit() and len(token) <= 3 or ROMAN_RE.fullmatch(token)):
         return False  # a list number or section heading: "1. Pirminiai", "II. APIE"
+    if lang in ORDINAL_DOT and token.isdigit() and len(token) <= 3 and len(words) > 1:
+        # An ordinal: "am 5. September", "im 6. Stock", "Am 17. Dezember" (a number after a
+        # lower-case word, or after the sentence's first word); "Platz 3." ends its sentence.
+        prev_word = words[-2].lstrip(OPENERS)
+        if prev_word[:1].islower() or sentence.split()[0] == words[-2]:
+            return False
     if (len(token) == 1 and token.isalpha() and _case(token) != "lower") or token in INITIAL_DIGRAPHS:
         return False  # an initial: "V. Putinas", "D. Trumpo", Georgian "ა. შანიძე"
     if re.fullmatch(r"(?:\w\.)+\w", token) and token.isupper():
@@ -228,7 +284,13 @@ def _is_boundary(
         if key in abbrevs.units:
             # After a number ("2024 m.", "XX в.") or another unit ("6 mln. eur.") it may close the sentence.
             after_number = NUMBER_RE.fullmatch(before) is not None or _norm(before) in abbrevs.units
-            return upper_next if after_number else False
+            if not after_number:
+                return False
+            if len(sentence.split()) <= 3:
+                return False  # "През 2023 г. Северна Корея…": a date opening a sentence ends none
+            if key in MULTIPLIERS and CURRENCY_RE.match(lead):
+                return False  # "5 mln. JAV dolerių", "3 mlrd. Lt"
+            return upper_next
         if key in abbrevs.prefixes:
             # Closed by a bracket or quote ("(žr. 5 psl.) Kitas"), it has nothing left to qualify.
             return upper_next if closed else False

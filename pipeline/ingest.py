@@ -4,9 +4,9 @@ Decoding: a BOM decides; then bytes that are valid UTF-8 are UTF-8 (UTF-8 valida
 text in another encoding almost never passes a strict decode, while charset-normalizer's guess
 on a short line may be gb18030 or cp949); then a mostly-UTF-8 file with a few broken bytes is
 UTF-8 with those bytes replaced and counted; only the rest goes to charset-normalizer (trying
-codecs in turn is wrong because a UTF-16 decode of arbitrary bytes "succeeds"). HTML pages go through trafilatura. Page
-furniture (a repeated title, a photo caption, a share line and the teasers after it) is
-removed and what was removed is recorded on the article.
+codecs in turn is wrong because a UTF-16 decode of arbitrary bytes "succeeds").
+HTML pages go through trafilatura. Page furniture (a repeated title, a photo caption, a share
+line and the teasers after it) is removed and what was removed is recorded on the article.
 
 The input folder is filled by other people and programs, so nothing about it is trusted: a
 file name whose bytes are not UTF-8 is shown in a printable form (`bad\\xff.txt`), a symlink

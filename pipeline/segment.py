@@ -261,9 +261,11 @@ def _is_boundary(
         return False  # a list number or section heading: "1. Pirminiai", "II. APIE"
     if lang in ORDINAL_DOT and token.isdigit() and len(token) <= 3 and len(words) > 1:
         # An ordinal: "am 5. September", "im 6. Stock", "Am 17. Dezember" (a number after a
-        # lower-case word, or after the sentence's first word); "Platz 3." ends its sentence.
+        # lower-case word, or after a short word opening the sentence, a preposition or an
+        # article); "Platz 3." ends its sentence.
         prev_word = words[-2].lstrip(OPENERS)
-        if prev_word[:1].islower() or sentence.split()[0] == words[-2]:
+        opening = sentence.split()[0] == words[-2] and len(prev_word) <= 4
+        if prev_word[:1].islower() or opening:
             return False
     if (len(token) == 1 and token.isalpha() and _case(token) != "lower") or token in INITIAL_DIGRAPHS:
         return False  # an initial: "V. Putinas", "D. Trumpo", Georgian "ა. შანიძე"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pipeline.backends import token_batches
 from pipeline.checks import CheckOptions, check_sentence
 from pipeline.errors import UnsupportedLanguageError
-from pipeline.languages import UNDETERMINED, flores_code, name_of
+from pipeline.languages import UNDETERMINED, flores_code, is_latin_text, name_of, serbian_to_cyrillic
 from pipeline.segment import SegmentOptions, split_long, split_sentences
 
 if TYPE_CHECKING:
@@ -302,6 +302,16 @@ class Translator:
 
         pieces: list[tuple[int, str]] = []  # (sentence index, piece)
         notes: list[list[str]] = [[] for _ in sentences]
+        if lang == "sr" and loaded.spec.family == "nllb":
+            sentences = list(sentences)
+            for i, sentence in enumerate(sentences):
+                if is_latin_text(sentence):
+                    # NLLB knows Serbian as srp_Cyrl only: Latin Serbian is written in Cyrillic
+                    # (letter for letter, reversibly) rather than passed off as Croatian or Bosnian.
+                    sentences[i] = serbian_to_cyrillic(sentence)
+                    notes[i].append(
+                        "Serbian in Latin letters, transliterated to Cyrillic for NLLB (srp_Cyrl)"
+                    )
         for i, sentence in enumerate(sentences):
             parts = split_long(sentence, limit, count)
             if len(parts) > 1:

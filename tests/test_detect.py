@@ -210,3 +210,63 @@ def test_word_lists_are_read_lazily_and_spelt_as_written() -> None:
     assert _lexicon("sh")["ministar"] > _lexicon("sh").get("министар", -1000)  # Latin letters only
     assert "министар изјавио".translate(_LEXICON_SPELLING["sr"]) == "ministar izjavio"
     assert "آخرين".translate(_LEXICON_SPELLING["fa"]) in _lexicon("fa")
+
+
+# --- text the project did not write (issue #12) ------------------------------------------------
+
+SERBIAN_LATIN = (
+    "Predsednik opštine je posle sednice rekao da će nova pruga biti gotova za dve godine. "
+    "Prema njegovim rečima, voz će do Beograda ići brže nego pre, a cena karte neće se menjati."
+)
+CROATIAN = (
+    "Predsjednik općine je poslije sjednice rekao da će nova pruga biti gotova za dvije godine. "
+    "Prema njegovim riječima, vlak će do Zagreba ići brže nego prije, a cijena karte se neće mijenjati."
+)
+BOSNIAN = (
+    "Predsjednik općine je poslije sjednice kazao da će nova pruga biti završena za dvije godine. "
+    "Prema njegovim riječima, voz će do Sarajeva ići brže nego prije, a hiljadu putnika dnevno očekuje se."
+)
+
+
+@pytest.fixture(scope="module")
+def everything() -> LanguageDetector:
+    return LanguageDetector(DetectOptions())  # every language, as config.yaml ships
+
+
+def test_serbian_in_latin_letters_is_serbian(everything: LanguageDetector) -> None:
+    # Ekavian forms (posle, dve, pre, rečima, cena) and Serbian words (opština, voz).
+    det = everything.detect([SERBIAN_LATIN])
+    assert (det.lang, det.best_guess) == ("sr", "sr")
+    assert det.confidence >= 0.5
+    assert everything.guess(CROATIAN).lang == "hr"  # ijekavian: poslije, dvije, riječima
+    assert everything.guess(BOSNIAN).lang in ("bs", "hr")  # ijekavian, whatever its vocabulary
+
+
+def test_detection_loads_only_the_models_the_text_calls_for(everything: LanguageDetector) -> None:
+    everything.guess(SENTENCES["lt"])
+    everything.guess(SENTENCES["ru"])
+    # A trigram screen over all languages, then full models for a few leading candidates.
+    assert everything._detectors
+    assert all(len(codes) <= 24 for codes in everything._detectors)
+
+
+def test_a_utf8_belarusian_line_through_ingest_is_belarusian(tmp_path, everything: LanguageDetector) -> None:
+    from pipeline.ingest import IngestOptions, read_article
+
+    path = tmp_path / "be.txt"
+    path.write_bytes("Дзецi гулялi ў двары да позняга вечара.\n".encode())  # with a Latin i
+    article = read_article(path, tmp_path, IngestOptions())
+    assert article.encoding == "utf-8"
+    assert everything.detect(article.paragraphs).lang == "be"
+
+
+def test_serbian_latin_is_written_in_cyrillic_for_nllb() -> None:
+    from pipeline.languages import is_latin_text, serbian_to_cyrillic
+
+    assert (
+        serbian_to_cyrillic("Ljudi iz Njegoševe ulice, džep i NJIVA.")
+        == "Људи из Његошеве улице, џеп и ЊИВА."
+    )
+    # Foreign names, addresses and codes keep their letters.
+    assert serbian_to_cyrillic("Sajt www.example.com i Xbox 5G") == "Сајт www.example.com и Xbox 5G"
+    assert is_latin_text(SERBIAN_LATIN) and not is_latin_text(SENTENCES["sr"])

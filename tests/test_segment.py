@@ -224,3 +224,74 @@ def test_split_long_handles_a_2000_word_sentence_quickly() -> None:
     pieces = split_long(plain, 50, count_words)
     assert len(pieces) == 40
     assert squash(" ".join(pieces)) == plain
+
+
+# --- patterns from news text the rules were measured on out of domain (issue #12) ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # A German ordinal date: a number with a dot after a lower-case word is no sentence end.
+        (
+            "Die Messe beginnt am 5. September in Leipzig. Der Eintritt ist frei.",
+            "de",
+            ["Die Messe beginnt am 5. September in Leipzig.", "Der Eintritt ist frei."],
+        ),
+        ("Am 17. Oktober wählt die Stadt. Platz 3. Das reicht nicht.", "de", None),
+        # A Lithuanian date with a document number, and millions before an acronym.
+        (
+            "Įsakymas priimtas 2011 m. kovo 3 d. Nr. 1V-218 ir įsigalioja rytoj. Kitas sakinys.",
+            "lt",
+            ["Įsakymas priimtas 2011 m. kovo 3 d. Nr. 1V-218 ir įsigalioja rytoj.", "Kitas sakinys."],
+        ),
+        (
+            "Projektas kainuos 12 mln. JAV dolerių. Darbai prasidės vasarą.",
+            "lt",
+            ["Projektas kainuos 12 mln. JAV dolerių.", "Darbai prasidės vasarą."],
+        ),
+        # A Bulgarian year opening a sentence before a capitalised name.
+        (
+            "През 2021 г. Северна Македония подписа договора. Той влезе в сила.",
+            "bg",
+            ["През 2021 г. Северна Македония подписа договора.", "Той влезе в сила."],
+        ),
+        # Turkish: a question inside quoted speech that the sentence goes on after.
+        (
+            '"Neden bu kadar geç kaldın? Seni bekledik!" diye sordu annesi. Sonra kapıyı kapattı.',
+            "tr",
+            ['"Neden bu kadar geç kaldın? Seni bekledik!" diye sordu annesi.', "Sonra kapıyı kapattı."],
+        ),
+        # Georgian: "დაახლ." (approximately) and an abbreviation inside brackets.
+        (
+            "ქალაქში დაახლ. ათასი ადამიანი ცხოვრობს. ფილმი (ესპ. ენაზე) ხვალ გავა.",
+            "ka",
+            ["ქალაქში დაახლ. ათასი ადამიანი ცხოვრობს.", "ფილმი (ესპ. ენაზე) ხვალ გავა."],
+        ),
+        # Brackets opened in the sentence close before it ends.
+        (
+            "Він народився у Львові (бл. 1950 р. Він сам не пам'ятав) і жив там довго. Потім переїхав.",
+            "uk",
+            ["Він народився у Львові (бл. 1950 р. Він сам не пам'ятав) і жив там довго.", "Потім переїхав."],
+        ),
+    ],
+)
+def test_news_patterns(text: str, lang: str, expected: list[str] | None) -> None:
+    if expected is None:  # an ordinal at a sentence start, and a rank that does end its sentence
+        assert split_sentences(text, lang) == [
+            "Am 17. Oktober wählt die Stadt.",
+            "Platz 3.",
+            "Das reicht nicht.",
+        ]
+    else:
+        assert split_sentences(text, lang) == expected
+
+
+def test_quoted_questions_that_end_their_sentence_still_split() -> None:
+    text = "«Хто винен? Що робити?» Ці питання лишилися. Відповіді немає."
+    assert split_sentences(text, "uk") == [
+        "«Хто винен?",
+        "Що робити?»",
+        "Ці питання лишилися.",
+        "Відповіді немає.",
+    ]

@@ -219,7 +219,9 @@ class Translator:
             for i, pair in zip(indices, results, strict=True):
                 a = units[i][0]
                 pairs[i] = pair
-                models[a][lang] = used
+                # The brief's front matter says when Latin Serbian went in as Cyrillic.
+                written = SERBIAN_LATIN_NOTE in pair.notes or "input" in models[a].get(lang, {})
+                models[a][lang] = {**used, "input": SERBIAN_LATIN_INPUT} if written else used
                 if settings is not None:
                     decoding[a][lang] = settings
                 if fallback and any(n.startswith("fallback to") for n in pair.notes):
@@ -309,9 +311,7 @@ class Translator:
                     # NLLB knows Serbian as srp_Cyrl only: Latin Serbian is written in Cyrillic
                     # (letter for letter, reversibly) rather than passed off as Croatian or Bosnian.
                     sentences[i] = serbian_to_cyrillic(sentence)
-                    notes[i].append(
-                        "Serbian in Latin letters, transliterated to Cyrillic for NLLB (srp_Cyrl)"
-                    )
+                    notes[i].append(SERBIAN_LATIN_NOTE)
         for i, sentence in enumerate(sentences):
             parts = split_long(sentence, limit, count)
             if len(parts) > 1:
@@ -343,6 +343,10 @@ class Translator:
             for i, result in zip(batch, outputs, strict=True):
                 results[i] = result
         return results
+
+
+SERBIAN_LATIN_NOTE = "Serbian in Latin letters, transliterated to Cyrillic for NLLB (srp_Cyrl)"
+SERBIAN_LATIN_INPUT = "Serbian Latin transliterated to Cyrillic (srp_Cyrl)"
 
 
 def provenance(loaded: LoadedModel) -> dict[str, str]:

@@ -20,8 +20,14 @@ the letters contradict. `python -m bench.langid` measures every change; the evid
    each (wordfreq's lists, read only for the languages compared) re-ranks them, counting less as
    the text grows: Spanish and Portuguese, Czech and Slovak, Macedonian, Bulgarian and Serbian
    share letters and n-grams but not the frequencies of their words.
-5. The winner's share of the combined probability is `Guess.confidence`; on the benchmark it
+5. Serbian in Latin letters, which lingua (Serbian in Cyrillic only) reads as Bosnian or
+   Croatian, is told apart by the reflex of old jat (ekavian posle, dete against ijekavian
+   poslije, dijete) and by the vocabulary of the state (hiljada/tisuća, opština/općina).
+6. The winner's share of the combined probability is `Guess.confidence`; on the benchmark it
    matches the observed accuracy (see the calibration line of `bench.langid`).
+
+lingua's full models are loaded lazily, only for the languages a text calls for: its small
+trigram models rank all candidates first (see `LanguageDetector`).
 
 Before reading, e-mail and web addresses are dropped, mojibake (UTF-8 read as cp1252/cp1250,
 Turkish cp1254 read as cp1252) is undone, and Latin/Cyrillic look-alike letters inside one word
@@ -310,10 +316,10 @@ _NAME_WEIGHT = 0.5  # a capitalised word after the first counts half: it may be 
 _MAX_CHARS = 5000  # letters beyond this add nothing to the decision, only time
 # The two-stage reading (see LanguageDetector): the trigram screen's leading languages read in
 # full, with the close neighbours of its first few, which trigrams alone do not tell apart.
-_SCREEN_TOP = 12
-_SCREEN_TOP_SHORT = 20  # trigrams say less about a title or a caption: keep more of its candidates
+_SCREEN_TOP = 16
+_SCREEN_TOP_SHORT = 24  # trigrams say less about a title or a caption: keep more of its candidates
 _SHORT_CHARS = 40
-_NEIGHBOUR_TOP = 4
+_NEIGHBOUR_TOP = 5
 _MAX_DETECTORS = 512
 _NEIGHBOUR_GROUPS = (
     "bs hr sr sl mk",
@@ -635,7 +641,15 @@ class LanguageDetector:
             top = _SCREEN_TOP_SHORT if len(text) < _SHORT_CHARS else _SCREEN_TOP
             ranked = [_code(v.language) for v in values if v.value > 0.0][:top]
             if not ranked:
-                out.append(frozenset())
+                # The trigrams found nothing to go on: every language written in the text's script.
+                script = _read(text).script
+                out.append(
+                    frozenset(
+                        c
+                        for c in self._universe
+                        if not _scripts_of_language(c) or script in _scripts_of_language(c)
+                    )
+                )
                 continue
             chosen = set(ranked)
             for code in ranked[:_NEIGHBOUR_TOP]:

@@ -247,7 +247,7 @@ def test_detection_loads_only_the_models_the_text_calls_for(everything: Language
     everything.guess(SENTENCES["ru"])
     # A trigram screen over all languages, then full models for a few leading candidates.
     assert everything._detectors
-    assert all(len(codes) <= 24 for codes in everything._detectors)
+    assert all(len(codes) < 40 for codes in everything._detectors)  # of 75
 
 
 def test_a_utf8_belarusian_line_through_ingest_is_belarusian(tmp_path, everything: LanguageDetector) -> None:

@@ -7,7 +7,7 @@ TINY   := config.tiny.yaml
 # The CPU build of torch; an unpinned torch pulls several GB of CUDA wheels.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory bench-nights lint format doctor clean
+.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory bench-nights bench-scale lint format doctor clean
 
 setup: $(VENV)/.installed
 
@@ -53,6 +53,10 @@ bench-langid: setup
 
 bench-memory: setup
 	$(PY) -m bench.memory
+
+## The 1,000-article synthetic inbox on the local executor and on a local Ray cluster; nodes for a night.
+bench-scale: setup
+	$(PY) -m bench.scale
 
 bench-segment: setup
 	$(PY) -m bench.segment

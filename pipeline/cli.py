@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_run_date,
         help="run as the night of this date, YYYY-MM-DD (back-fills; default: today)",
     )
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="where translation and summarization run (default: runtime.executor, `local`)",
+    )
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser(
@@ -122,6 +127,7 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
     root = logging.getLogger("newsbrief")
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("ray").setLevel(logging.WARNING)  # Ray Data's progress lines, not its warnings
     for noisy in ("transformers", "huggingface_hub", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
@@ -149,6 +155,10 @@ def _run_date(text: str) -> str:
 def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from pipeline.run import check_folders, run_digest
 
+    if args.executor:
+        config = config.model_copy(
+            update={"runtime": config.runtime.model_copy(update={"executor": args.executor})}
+        )
     now = datetime.now().astimezone()
     input_dir = args.input or config.input_dir
     output_dir = args.output or config.output_dir

@@ -9,7 +9,7 @@ the pipeline.
 Written as `digest-<run-date>.md` (GitHub-flavoured Markdown with YAML front matter for
 Jekyll or Hugo) with a JSON twin that carries the same content for other tools, plus
 `index.md` (every digest, newest first) and `digest-latest.md` (a copy of the newest one). Each
-brief is linked exactly once, from its story's timeline. Apart from `generated`, the output
+brief is linked exactly once, from its story's timeline. Apart from `generated` and `executor`, the output
 depends only on the entries, so the same articles give byte-identical digests.
 """
 
@@ -156,6 +156,7 @@ class Digest:
     articles: list[DigestEntry]  # newest first
     failed: list[Failure]
     stories: list[TrackedStory] = field(default_factory=list)  # newest first
+    executor: str = "local"  # what ran the models: `local`, or `ray (N nodes, C CPUs, G GPUs)`
 
     @property
     def exit_ok(self) -> bool:
@@ -214,6 +215,7 @@ def build_digest(
     now: datetime,
     options: DigestOptions | None = None,
     stories: list[TrackedStory] | None = None,
+    executor: str = "local",
 ) -> Digest:
     """Tonight's digest. `stories`: the stored stories tonight's articles joined (see
     storystore.py); without them, tonight's articles are grouped among themselves."""
@@ -228,6 +230,7 @@ def build_digest(
         articles=ordered,
         failed=sorted(failed, key=lambda f: f.source_file),
         stories=sorted(stories, key=_newest_first),
+        executor=executor,
     )
 
 
@@ -263,6 +266,7 @@ def write_digest(
         "title": f"{options.title}: {digest.run_date}",
         "date": digest.run_date,
         "generated": digest.generated,
+        "executor": digest.executor,
         **n,
         **SITE_FRONT_MATTER,
     }
@@ -296,6 +300,7 @@ def payload(digest: Digest, max_figure_groups: int = DigestOptions().max_figure_
     return {
         "run_date": digest.run_date,
         "generated": digest.generated,
+        "executor": digest.executor,
         "counts": counts(digest),
         "stories": [_story_json(s, max_figure_groups) for s in digest.stories],
         "articles": [_entry_json(e) for e in digest.articles],

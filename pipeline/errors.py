@@ -58,3 +58,7 @@ class OutputError(NewsbriefError):
 
 class StateCorruptError(NewsbriefError):
     """The state database is not a readable SQLite database (truncated, overwritten)."""
+
+
+class WorkerLostError(ArticleError):
+    """The cluster worker holding the article died more often than it may be restarted."""

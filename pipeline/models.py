@@ -90,6 +90,17 @@ class RuntimeOptions(BaseModel):
         threads: torch CPU threads; 0 means every core.
         max_loaded_models: at most this many models stay in memory (least recently used released).
         offline: digest runs never touch the network unless this is false.
+        executor: where translation and summarization run: `local` (this process) or `ray`
+            (actor pools on a Ray cluster; `pip install newsbrief[ray]`). Same briefs either way.
+        ray_address: the cluster to join. `auto`: the one RAY_ADDRESS names or a head already
+            running on this machine, else a local cluster sized to this machine; or
+            `ray://host:10001` / `host:6379`.
+        ray_cpus_per_actor: CPUs one translating or summarizing actor reserves; its CTranslate2
+            threads when `threads` is 0.
+        ray_gpus_per_actor: GPUs (or a fraction) one actor reserves when the device is CUDA.
+        ray_max_actors: at most this many actors per stage; 0 = as many as the cluster fits.
+        ray_max_restarts: a worker that dies is restarted and its group retried this many
+            times; past that, the articles it held are listed as failed and the run goes on.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -99,6 +110,12 @@ class RuntimeOptions(BaseModel):
     threads: int = Field(0, ge=0)
     max_loaded_models: int = Field(3, ge=1)
     offline: bool = True
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str = "auto"
+    ray_cpus_per_actor: float = Field(1.0, gt=0)
+    ray_gpus_per_actor: float = Field(1.0, gt=0)
+    ray_max_actors: int = Field(0, ge=0)
+    ray_max_restarts: int = Field(3, ge=0)
 
 
 @dataclass

@@ -15,6 +15,7 @@ import stat
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,15 @@ from pipeline.article import Article
 from pipeline.config import Config
 from pipeline.detect import Detection, LanguageDetector
 from pipeline.digest import Failure, entry_for, entry_from_json
-from pipeline.errors import ArticleError, ConfigError, IngestError, ModelMissingError, OutputError
+from pipeline.errors import (
+    ArticleError,
+    ConfigError,
+    IngestError,
+    ModelMissingError,
+    OutputError,
+    WorkerLostError,
+)
+from pipeline.executor import make_executor
 from pipeline.ingest import iter_input_files, read_article, resolve_input, source_name
 from pipeline.languages import UNDETERMINED, name_of
 from pipeline.lock import run_lock
@@ -301,41 +310,42 @@ def _run(
         len(todo), skipped, len(failures), time.monotonic() - started,
     )  # fmt: skip
 
-    # Pass 2: grouped by route, so each model is loaded once; a route's articles are translated
-    # in groups whose sentences share batches, then each is summarized, written and committed.
+    # Pass 2 (execute, then commit): grouped by route, so each model is loaded once; a route's
+    # articles are translated in groups whose sentences share batches, then summarized. The
+    # executor (this process, or a Ray cluster) hands back each article as it is finished, and
+    # the driver writes its brief and commits its row right then.
     processed = 0
     progress = _progress(len(todo))
     taken = state.brief_names()
     todo.sort(key=lambda t: t[:2])
     size = config.translate.group_articles
-    groups = [todo[k : k + size] for k in range(0, len(todo), size)]
-    for group in groups:
-        prepared: list[tuple[Article, str, str, float]] = []  # (article, source_file, sha256, started)
-        for _route, rel, path, sha, detection in group:
+    in_flight: dict[str, tuple[str, float]] = {}  # source_file → (sha256, started)
+
+    def planned() -> Iterator[list[Article]]:
+        """The groups, each read again from disk only when the executor asks for it."""
+        for k in range(0, len(todo), size):
+            group = []
+            for _route, rel, path, sha, detection in todo[k : k + size]:
+                try:
+                    article, _ = pipeline.prepare(path, input_dir, detection)
+                    group.append(article)
+                    in_flight[rel] = (sha, time.monotonic())
+                except OutputError:
+                    raise
+                except Exception as exc:
+                    _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
+                    progress.update(1)
+            yield group
+
+    with make_executor(config, pipeline, Pipeline) as executor:
+        for done in executor.run(planned()):
+            rel = done.source_file
+            sha, t0 = in_flight.pop(rel)
             try:
-                article, _ = pipeline.prepare(path, input_dir, detection)
-                prepared.append((article, rel, sha, time.monotonic()))
-            except OutputError:
-                raise
-            except Exception as exc:
-                _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
-                progress.update(1)
-        try:
-            errors = pipeline.translate_group([a for a, *_ in prepared])
-        except Exception as exc:  # a group of one that failed: recorded on its article below
-            errors = [exc]
-        translated = [k for k, error in enumerate(errors) if error is None]
-        try:
-            summarized = pipeline.summarize_group([prepared[k][0] for k in translated])
-        except Exception as exc:  # a group of one that failed
-            summarized = [exc]
-        for k, error in zip(translated, summarized, strict=True):
-            errors[k] = error
-        for (article, rel, sha, t0), error in zip(prepared, errors, strict=True):
-            try:
-                if error is not None:
-                    raise error
-                brief = _write_brief(article, rel, sha, run_date, output_dir, pipeline, state, taken)
+                if done.error is not None:
+                    raise done.error
+                assert done.article is not None  # noqa: S101
+                brief = _write_brief(done.article, rel, sha, run_date, output_dir, pipeline, state, taken)
                 processed += 1
                 log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
             except OutputError:
@@ -343,8 +353,10 @@ def _run(
             except Exception as exc:
                 _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
             finally:
-                article.translation = None  # keep memory flat across the group
+                if done.article is not None:
+                    done.article.translation = None  # keep memory flat across the group
                 progress.update(1)
+        executed_by, loads = executor.description, pipeline.store.loads + executor.remote_loads
     progress.close()
 
     # The day's digest covers every article processed on that date, across runs, so a second
@@ -353,14 +365,16 @@ def _run(
     entries = [entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
     listed += _fetch_failures(state, run_date, failures)
-    path = publish_night(state, run_date, entries, listed, now, output_dir, config.digest)
+    path = publish_night(
+        state, run_date, entries, listed, now, output_dir, config.digest, executor=executed_by
+    )
     state.mark_fetch_failures_reported(run_date)  # once they are in a written digest
     state.finish_run(run_id, processed, skipped, len(failures))
     log.info(
         "digest %s: %d processed, %d unchanged, %d failed, %d model load(s), %.1fs",
-        path, processed, skipped, len(failures), pipeline.store.loads, time.monotonic() - started,
+        path, processed, skipped, len(failures), loads, time.monotonic() - started,
     )  # fmt: skip
-    return RunResult(path, processed, failures, pipeline.store.loads, skipped)
+    return RunResult(path, processed, failures, loads, skipped)
 
 
 def _fetch_failures(state: State, run_date: str, failures: list[Failure]) -> list[Failure]:
@@ -434,7 +448,7 @@ def _record_failure(
     reason in its content is not retried until its bytes or the settings change.
     """
     if isinstance(exc, ArticleError):
-        reason, retry = str(exc), isinstance(exc, ModelMissingError)
+        reason, retry = str(exc), isinstance(exc, ModelMissingError | WorkerLostError)
         log.error("%s: %s", rel, reason)
     else:
         reason, retry = f"internal error: {type(exc).__name__}: {exc}", True

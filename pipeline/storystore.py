@@ -383,6 +383,7 @@ def publish_night(
     now: datetime,
     output_dir: Path,
     options: DigestOptions,
+    executor: str = "local",
 ) -> Path:
     """Tonight's entries join their stories; the touched stories' pages, the digest and the
     index are written. Returns the digest's path."""
@@ -416,7 +417,7 @@ def publish_night(
     for m in night.merged:
         if m.merged_into in by_id:
             write_merged_page(m.page, m.id, m.title, by_id[m.merged_into], output_dir)
-    digest = build_digest(run_date, entries, failed, now, options=options, stories=tracked)
+    digest = build_digest(run_date, entries, failed, now, options=options, stories=tracked, executor=executor)
     return write_digest(digest, output_dir, options, open_stories=store.open_stories())
 
 

@@ -93,8 +93,8 @@ class RuntimeOptions(BaseModel):
         executor: where translation and summarization run: `local` (this process) or `ray`
             (actor pools on a Ray cluster; `pip install newsbrief[ray]`). Same briefs either way.
         ray_address: the cluster to join. `auto`: the one RAY_ADDRESS names or a head already
-            running on this machine, else a local cluster sized to this machine; or
-            `ray://host:10001` / `host:6379`.
+            running on this machine, else a local cluster sized to this machine; `local`: always
+            a new local cluster; or `host:6379` / `ray://host:10001`.
         ray_cpus_per_actor: CPUs one translating or summarizing actor reserves; its CTranslate2
             threads when `threads` is 0.
         ray_gpus_per_actor: GPUs (or a fraction) one actor reserves when the device is CUDA.

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -52,8 +51,8 @@ def _import_ray() -> Any:
 
 def connect(runtime: RuntimeOptions, **local: Any) -> bool:
     """Joins the cluster `runtime.ray_address` names, or starts a local one; returns whether
-    this call connected (and so should disconnect). `local` are ray.init's arguments for a
-    cluster started here (num_cpus=…, include_dashboard=…); a test passes them to size it.
+    this call connected (and so should disconnect). `local` are ray.init's arguments for the
+    cluster `ray_address: local` starts (num_cpus=…, object_store_memory=…): tests size it so.
 
     The workers run this driver's copy of the package (`py_modules`): a node with an older
     newsbrief installed would otherwise write different briefs.
@@ -68,24 +67,14 @@ def connect(runtime: RuntimeOptions, **local: Any) -> bool:
     }
     address = runtime.ray_address
     if address == "auto":
-        # RAY_ADDRESS, else a head already running on this machine, else a new local cluster
-        # with every core and GPU of the machine (Ray's own discovery, in that order).
-        if os.environ.get("RAY_ADDRESS") or _local_head_running():
-            ray.init(**kwargs)
-        else:
-            ray.init(**kwargs, include_dashboard=False, **local)
-    elif address == "local":
-        ray.init(address="local", **kwargs, include_dashboard=False, **local)
+        # Ray's own discovery: RAY_ADDRESS, else the head `ray start --head` left its address for
+        # on this machine, else a new local cluster with every core and GPU of the machine.
+        ray.init(include_dashboard=False, **kwargs)
+    elif address == "local":  # always a new local cluster (tests size it with `local`)
+        ray.init(address="local", include_dashboard=False, **kwargs, **local)
     else:
         ray.init(address=address, **kwargs)
     return True
-
-
-def _local_head_running() -> bool:
-    """A head started by `ray start --head` on this machine leaves its address in this file."""
-    from ray._private.utils import get_ray_temp_dir
-
-    return os.path.exists(os.path.join(get_ray_temp_dir(), "ray_current_cluster"))
 
 
 def describe_cluster() -> str:

@@ -99,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--night", type=int, default=5000, help="articles in the night to size for")
     parser.add_argument("--hours", type=float, default=2.0, help="the night's deadline")
     parser.add_argument(
+        "--tokens-per-article",
+        type=int,
+        default=TOKENS_PER_ARTICLE,
+        help="English output tokens of an average article (default: the issue's 250 articles an hour)",
+    )
+    parser.add_argument(
         "--gpu-speedup",
         type=float,
         default=10.0,
@@ -149,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _on_paper(args: argparse.Namespace, ray_per_article_s: float) -> None:
     """Nodes for a night, from the real-size models' cost on a 2-core node (README, `make bench`)."""
-    translate_s = TOKENS_PER_ARTICLE / NLLB_TOKENS_PER_S
+    translate_s = args.tokens_per_article / NLLB_TOKENS_PER_S
     summary_s = SUMMARY_TOKENS / SUMMARY_TOKENS_PER_S
     per_article = translate_s + summary_s  # seconds of one 2-core actor (2 CTranslate2 threads)
     budget = args.hours * 3600
@@ -160,14 +166,16 @@ def _on_paper(args: argparse.Namespace, ray_per_article_s: float) -> None:
     print(
         f"\non paper: {args.night:,} real-size articles within {args.hours:g} h "
         f"({per_article:.1f} s per article on one 2-core actor: NLLB-600M {translate_s:.1f} s for "
-        f"~{TOKENS_PER_ARTICLE} tokens at {NLLB_TOKENS_PER_S} tokens/s + distilbart {summary_s:.1f} s; "
+        f"~{args.tokens_per_article} tokens at {NLLB_TOKENS_PER_S} tokens/s + distilbart {summary_s:.1f} s; "
         f"Ray {ray_per_article_s * 1000:+.0f} ms per article beyond its start, as measured above; "
         "15 % of the night kept back for loads and the driver)"
     )
     print(f"  CPU: {actors} actors of 2 cores = {2 * actors} cores, e.g.")
     for cores in (8, 16, 32):
         nodes = math.ceil(actors / (cores // 2))
-        print(f"       {nodes} node(s) of {cores} cores (~{_memory_gb(cores // 2):.0f} GB memory each)")
+        print(
+            f"       {nodes} node(s) of {cores} cores (~{_memory_gb(cores // 2):.0f} GB memory each, at most)"
+        )
     gpu_actors = math.ceil(actor_seconds / args.gpu_speedup / usable)
     print(
         f"  GPU: {gpu_actors} GPU actor(s), i.e. {gpu_actors} GPU(s) (int8_float16), assuming one GPU actor "
@@ -176,8 +184,9 @@ def _on_paper(args: argparse.Namespace, ray_per_article_s: float) -> None:
 
 
 def _memory_gb(actors: int) -> float:
-    """Each actor holds NLLB (1.2 GB peak) or a summarizer (0.55 GB), plus ~0.2 GB of Python."""
-    return actors * 1.4 + 2
+    """At most: a translating actor may hold NLLB (1.2 GB peak) and both OPUS-MT routes (0.5 GB
+    each) under max_loaded_models 3; plus 2 GB for the node's Ray processes."""
+    return actors * 2.2 + 2
 
 
 def _cpus() -> int:

@@ -319,7 +319,7 @@ def _run(
     taken = state.brief_names()
     todo.sort(key=lambda t: t[:2])
     size = config.translate.group_articles
-    in_flight: dict[str, tuple[str, float]] = {}  # source_file → (sha256, started)
+    in_flight: dict[str, tuple[str, str, float]] = {}  # article.source_file → (rel, sha256, started)
 
     def planned() -> Iterator[list[Article]]:
         """The groups, each read again from disk only when the executor asks for it."""
@@ -329,7 +329,7 @@ def _run(
                 try:
                     article, _ = pipeline.prepare(path, input_dir, detection)
                     group.append(article)
-                    in_flight[rel] = (sha, time.monotonic())
+                    in_flight[article.source_file] = (rel, sha, time.monotonic())
                 except OutputError:
                     raise
                 except Exception as exc:
@@ -339,8 +339,7 @@ def _run(
 
     with make_executor(config, pipeline, Pipeline) as executor:
         for done in executor.run(planned()):
-            rel = done.source_file
-            sha, t0 = in_flight.pop(rel)
+            rel, sha, t0 = in_flight.pop(done.source_file)
             try:
                 if done.error is not None:
                     raise done.error

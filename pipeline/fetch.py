@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -34,8 +32,9 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline import __version__
-from pipeline.errors import ConfigError, FetchError
+from pipeline.errors import ConfigError, FetchError, OutputError
 from pipeline.ingest import HTML_SNIFF, SIDECAR_SUFFIX
+from pipeline.render import write_atomic
 
 if TYPE_CHECKING:
     from pipeline.config import Config
@@ -500,13 +499,13 @@ class Fetcher:
             "fetched_by": self.options.user_agent,
         }
         try:  # the sidecar first: when the page appears, what the feed said about it is there
-            write_bytes_atomic(
+            write_atomic(
                 path.with_name(path.stem + SIDECAR_SUFFIX),
                 (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
             )
-            write_bytes_atomic(path, page.body)
-        except OSError as exc:  # disk full, a file where the feed's folder should be...
-            raise FetchError(f"cannot save the page: {exc.strerror or exc}", retry=True) from exc
+            write_atomic(path, page.body)
+        except OutputError as exc:  # disk full, a file where the feed's folder should be...
+            raise FetchError(f"cannot save the page: {exc}", retry=True) from exc
         self.state.set_item(item.id, "saved")
         self.result.saved.append(item.file)
         log.info("%s → %s", item.url, item.file)
@@ -579,21 +578,6 @@ def _short_hash(text: str) -> str:
 def _folder_name(title: str | None, url: str) -> str:
     """`<slug of the feed's title>-<hash of its URL>`: readable, unique, only [a-z0-9-]."""
     return f"{_slug(title or '', 40) or 'feed'}-{_short_hash(url)}"
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Like render.write_atomic, for bytes: a hidden temporary file (ingest skips it) renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def format_result(result: FetchResult) -> Iterable[str]:

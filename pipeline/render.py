@@ -402,8 +402,9 @@ def mark_superseded(path: Path, newer: str, reason: str) -> None:
     write_atomic(path, f"---\n{dump_front_matter(data)}---\n{body}")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Writes text to a temporary file in the same folder, fsyncs it, and renames it into place.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Writes text (or bytes, as they are) to a temporary file in the same folder, fsyncs it,
+    and renames it into place.
 
     The file gets the permissions the user's umask gives a new file (0644 under umask 022), not
     mkstemp's private 0600: a web server or a colleague must be able to read what we publish.
@@ -416,8 +417,9 @@ def write_atomic(path: Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             os.fchmod(fd, 0o666 & ~current_umask())
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

@@ -19,6 +19,7 @@ from pipeline.cli import main
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError
 from pipeline.fetch import FetchOptions, feed_urls, run_fetch
+from pipeline.render import current_umask
 from pipeline.state import MIGRATIONS, State
 from tests.conftest import ROOT
 
@@ -176,6 +177,8 @@ def test_good_items_are_saved_and_every_bad_one_is_one_line(httpserver, config: 
     assert meta["url"] == url("/news/ferry") and meta["guid"] == "g-ferry"
     assert meta["feed_title"] == "Harbour Gazette" and meta["published"].startswith("2025-03-03T08:00")
     assert page.read_text(encoding="utf-8") == article_html("Electric ferry to Merrow starts in April", FERRY)
+    # Saved pages get the permissions the umask gives (0644 under 022), like every output.
+    assert {(inbox / f).stat().st_mode & 0o777 for f in saved} == {0o666 & ~current_umask()}
     # A clear User-Agent on every request.
     agents = {req.headers.get("User-Agent") for req, _ in httpserver.log}
     assert agents == {"newsbrief/0.1.0 (+https://github.com/newsbrief/newsbrief)"}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, Paths, load_config
+from pipeline.digest import DigestEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "tests" / "fixtures" / "articles"
@@ -46,3 +47,24 @@ def tiny_config(tiny_models: Path, tmp_path: Path, inbox: Path) -> Config:
     config = load_config(ROOT / "config.tiny.yaml")
     paths = Paths(input=inbox, output=tmp_path / "out", models=config.paths.models)
     return config.model_copy(update={"paths": paths})
+
+
+def digest_entry(
+    source_file: str, date: tuple[int, ...] | str, headline: str, sentences: list[str]
+) -> DigestEntry:
+    """An English digest entry as a run would store it, for tests of grouping and stories."""
+    parts = tuple(int(x) for x in date.split("-")) if isinstance(date, str) else tuple(date)
+    return DigestEntry(
+        brief=f"briefs/{source_file}.md",
+        date="-".join(f"{x:02d}" for x in parts),
+        language="en",
+        language_name="English",
+        source_file=source_file,
+        headline=headline,
+        summary=sentences[0],
+        warnings=[],
+        flagged_sentences=0,
+        sort_key=(parts, source_file),
+        date_precision="day",
+        sentences=sentences,
+    )

@@ -22,6 +22,7 @@ from pipeline.figures import FigureReader, format_number
 from pipeline.run import run_digest
 from pipeline.stories import average_linkage, build_stories
 from tests.conftest import ROOT
+from tests.conftest import digest_entry as entry
 
 ENGLISH = ROOT / "tests" / "fixtures" / "english"
 NOW = datetime(2025, 7, 10, 6, 30, tzinfo=UTC)
@@ -187,23 +188,6 @@ def test_the_same_articles_give_byte_identical_digests(english_run, tmp_path):
 
 
 # ---- clustering -------------------------------------------------------------------------
-
-
-def entry(source_file: str, date: tuple[int, int, int], headline: str, sentences: list[str]) -> DigestEntry:
-    return DigestEntry(
-        brief=f"briefs/{source_file}.md",
-        date="-".join(f"{x:02d}" for x in date),
-        language="en",
-        language_name="English",
-        source_file=source_file,
-        headline=headline,
-        summary=sentences[0],
-        warnings=[],
-        flagged_sentences=0,
-        sort_key=(date, source_file),
-        date_precision="day",
-        sentences=sentences,
-    )
 
 
 ENTRIES = [

@@ -25,6 +25,7 @@ from pipeline.run import EXIT_OK, run_digest
 from pipeline.state import MIGRATIONS, Record, State
 from pipeline.storystore import StoryStore, publish_night, read_story_pages, recover_from_pages
 from tests.conftest import ROOT
+from tests.conftest import digest_entry as entry
 
 STORY = ROOT / "tests" / "fixtures" / "story"
 ENGLISH = ROOT / "tests" / "fixtures" / "english"
@@ -230,24 +231,6 @@ def test_a_story_closes_after_the_window(tiny_models, tmp_path):
 
 
 # ---- merging, on stored entries ---------------------------------------------------------------
-
-
-def entry(source_file: str, date: str, headline: str, sentences: list[str]) -> DigestEntry:
-    parts = tuple(int(x) for x in date.split("-"))
-    return DigestEntry(
-        brief=f"briefs/{source_file}.md",
-        date=date,
-        language="en",
-        language_name="English",
-        source_file=source_file,
-        headline=headline,
-        summary=sentences[0],
-        warnings=[],
-        flagged_sentences=0,
-        sort_key=(parts, source_file),
-        date_precision="day",
-        sentences=sentences,
-    )
 
 
 PORT = [

@@ -9,23 +9,7 @@ from __future__ import annotations
 from pipeline.digest import DigestEntry, DigestOptions
 from pipeline.figures import FigureReader
 from pipeline.stories import build_stories, features, fold, group
-
-
-def entry(source_file: str, date: tuple[int, int, int], headline: str, sentences: list[str]) -> DigestEntry:
-    return DigestEntry(
-        brief=f"briefs/{source_file}.md",
-        date="-".join(f"{x:02d}" for x in date),
-        language="en",
-        language_name="English",
-        source_file=source_file,
-        headline=headline,
-        summary=sentences[0],
-        warnings=[],
-        flagged_sentences=0,
-        sort_key=(date, source_file),
-        date_precision="day",
-        sentences=sentences,
-    )
+from tests.conftest import digest_entry as entry
 
 
 def stories_of(entries: list[DigestEntry], options: DigestOptions | None = None) -> list[list[str]]:

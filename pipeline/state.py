@@ -304,12 +304,16 @@ class State:
         row["retry"] = int(record.retry)
         row["entry"] = json.dumps(record.entry, ensure_ascii=False) if record.entry is not None else None
         row["updated_at"] = _now()
+        self._upsert("articles", "source_file", row)
+
+    def _upsert(self, table: str, key: str, row: dict) -> None:
+        """Inserts `row` into `table`, or updates the row with the same `key`, in one transaction."""
         names = list(row)
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "source_file")
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
         with self._tx() as db:
             db.execute(
-                f"INSERT INTO articles ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-                f"ON CONFLICT(source_file) DO UPDATE SET {updates}",
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                f"ON CONFLICT({key}) DO UPDATE SET {updates}",
                 tuple(row.values()),
             )
 
@@ -332,14 +336,7 @@ class State:
         if feed.status == "failed":
             row["reported"] = None  # a new failure: the next digest lists it
         row["checked_at"] = _now()
-        names = list(row)
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "url")
-        with self._tx() as db:
-            db.execute(
-                f"INSERT INTO feeds ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-                f"ON CONFLICT(url) DO UPDATE SET {updates}",
-                tuple(row.values()),
-            )
+        self._upsert("feeds", "url", row)
 
     def known_item(self, feed_url: str, guid: str, url: str) -> ItemRow | None:
         """The item seen before under this GUID in this feed, or at this URL in any feed."""

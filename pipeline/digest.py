@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.article import Article
 from pipeline.languages import name_of
@@ -76,6 +76,16 @@ class DigestOptions(BaseModel):
     gist_max_chars: int = Field(220, ge=40)
     story_window_days: int = Field(365, ge=1)
     figure_synonyms: dict[str, list[str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        # `text_weight` mixed two cosines until names joined the one TF-IDF vector (name_weight):
+        # a config written for the old grouping still loads, and says the key does nothing now.
+        if isinstance(data, dict) and "text_weight" in data:
+            data = {k: v for k, v in data.items() if k != "text_weight"}
+            log.warning("digest.text_weight is no longer used (names weigh in via name_weight): remove it")
+        return data
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,15 @@ def test_bad_config_is_refused_naming_the_key(tmp_path, mutate, key):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_a_config_written_for_the_old_grouping_still_loads(tmp_path, caplog):
+    data = base()
+    data.setdefault("digest", {})["text_weight"] = 0.5  # retired when names joined the TF-IDF vector
+    with caplog.at_level("WARNING", logger="newsbrief.digest"):
+        config = load_config(write(tmp_path, data))
+    assert config.digest.name_weight == 2
+    assert "digest.text_weight is no longer used" in caplog.text
+    data["digest"]["text_wieght"] = 0.5  # a misspelt key is still refused
+    with pytest.raises(ConfigError, match="text_wieght"):
+        load_config(write(tmp_path, data))

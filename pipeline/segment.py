@@ -89,6 +89,8 @@ MULTIPLIERS = _words("mln mlrd tūkst млн млрд хил тыс тис mio m
 CURRENCY_RE = re.compile(r"(?:[A-Z]{2,}|Lt|Eur|[$€£]).*")
 # Languages that write an ordinal number with a dot ("am 5. September", "3. sınıf", "5. kesäkuuta").
 ORDINAL_DOT = frozenset("de da nb nn no fi et cs sk sl hr bs sr hu lv is tr fo".split())
+# Languages whose list numbers stand alone before a capitalised item ("1. Затвердити").
+LIST_NUMBER_ALONE = frozenset({"uk"})
 # Abbreviations that never open a sentence ("9 d. Nr. 3D-473"): a dot before them ends nothing.
 NEVER_FIRST_RE = re.compile(r"(?:Nr|No|Nº|№)\.?\s")
 # How far ahead a bracket or quotation opened in the sentence may close.
@@ -105,10 +107,12 @@ NUMBER_RE = re.compile(r"[\d.,:/\-–]*\d[\d.,:/\-–]*(?:-\w+)?|[IVXLC]+")
 OPENERS = "\"'«„“‘‚‹([{"
 CLOSERS = "\"'»”“’›)]}"
 DASHES = "-–—"
-# A candidate boundary: terminal punctuation, closing quotes or brackets, white space — and a
-# quote or bracket that stands alone after the space still closes the sentence ("... metų. “").
+# A candidate boundary: terminal punctuation, closing quotes or brackets, white space — and
+# closing punctuation that stands alone after the space still closes the sentence ("... metų. “",
+# "стосується ! ) .", the wiki quotes of "любовь? ``.").
 BOUNDARY_RE = re.compile(
-    rf"[.!?…]+[{re.escape(CLOSERS)}]*(?:\s+[{re.escape(CLOSERS)}]+(?=\s|$))*(?P<space>\s+|$)"
+    rf"[.!?…]+[{re.escape(CLOSERS)}]*"
+    rf"(?:\s+(?:[{re.escape(CLOSERS)}`]+[.!?…]*|[.!?])(?=\s|$))*(?P<space>\s+|$)"
 )
 ROMAN_RE = re.compile(r"[IVXLC]+")
 # After a comma, semicolon or colon, or before a dash set off by spaces ("Viena jų - Lietuva").
@@ -258,7 +262,10 @@ def _is_boundary(
     if not token or token[-1] in CLOSERS:
         return True
     if len(words) == 1 and (token.isdigit() and len(token) <= 3 or ROMAN_RE.fullmatch(token)):
-        return False  # a list number or section heading: "1. Pirminiai", "II. APIE"
+        # A list number or section heading opens its item: "1. Pirminiai", "II. APIE". Ukrainian
+        # writes the points of a decree as units of their own ("НАКАЗУЮ: 1. Затвердити…"); the
+        # translator copies a piece without letters as it is, so either way reads the same.
+        return lang in LIST_NUMBER_ALONE and bool(first) and _case(first) == "upper"
     if lang in ORDINAL_DOT and token.isdigit() and len(token) <= 3 and len(words) > 1:
         # An ordinal: "am 5. September", "im 6. Stock", "Am 17. Dezember" (a number after a
         # lower-case word, or after a short word opening the sentence, a preposition or an

@@ -317,7 +317,11 @@ class Translator:
             if len(parts) > 1:
                 notes[i].append(f"split into {len(parts)} pieces at clause boundaries (over {limit} tokens)")
             pieces += [(i, p) for p in parts]
-        outputs = self._generate(loaded, [p for _, p in pieces])
+        # A piece without letters ("1.", "2023", "***") is copied as it is: there is nothing to
+        # translate, and a model handed one alone may invent a sentence.
+        bare = [not any(ch.isalpha() for ch in p) for _, p in pieces]
+        generated = iter(self._generate(loaded, [p for (_, p), b in zip(pieces, bare, strict=True) if not b]))
+        outputs = [(p, False) if b else next(generated) for (_, p), b in zip(pieces, bare, strict=True)]
         english: list[list[str]] = [[] for _ in sentences]
         flags: list[list[str]] = [[] for _ in sentences]
         for (i, _), (text, cut) in zip(pieces, outputs, strict=True):

@@ -295,3 +295,29 @@ def test_quoted_questions_that_end_their_sentence_still_split() -> None:
         "Ці питання лишилися.",
         "Відповіді немає.",
     ]
+
+
+def test_closing_punctuation_set_off_by_spaces_stays_with_its_sentence() -> None:
+    # Wiki text writes quotes as two backticks; web text spaces out its closing marks.
+    assert split_sentences("Альбом назывался ``Где теперь любовь? ``. В 1932 году всё изменилось.", "ru") == [
+        "Альбом назывался ``Где теперь любовь? ``.",
+        "В 1932 году всё изменилось.",
+    ]
+    assert split_sentences("Це вже не тільки студій стосується ! ) . «Слід» у романі.", "uk") == [
+        "Це вже не тільки студій стосується ! ) .",
+        "«Слід» у романі.",
+    ]
+
+
+def test_ukrainian_decree_points_stand_alone_and_other_list_numbers_open_their_item() -> None:
+    decree = "1. Затвердити Порядок, що додається. 2. Контроль покласти на заступника міністра."
+    assert split_sentences(decree, "uk") == [
+        "1.",
+        "Затвердити Порядок, що додається.",
+        "2.",
+        "Контроль покласти на заступника міністра.",
+    ]
+    assert split_sentences("1. Pirminiai duomenys surinkti. 2. Jie patikrinti.", "lt") == [
+        "1. Pirminiai duomenys surinkti.",
+        "2. Jie patikrinti.",
+    ]

@@ -95,6 +95,17 @@ def test_three_hundred_sentences_come_back_in_order(pipeline: Pipeline):
     assert len(translation.paragraphs()) == 30  # paragraph breaks kept
 
 
+def test_a_piece_without_letters_is_copied_not_translated(pipeline: Pipeline):
+    # A Ukrainian decree's points come out of the splitter as "1." and "2."; a random-weight model
+    # would turn them into tokens of its vocabulary, so an unchanged "1." shows it never ran on them.
+    loaded = pipeline.store.load("tiny-nllb")
+    sentence = corpus_sentences("ka", 1)[0]
+    out = pipeline.translator.translate_sentences(loaded, "ka", ["1.", sentence, "2.", "***", "2023 - 2024"])
+    assert [english for english, _, _ in out][::2] == ["1.", "2.", "2023 - 2024"]
+    assert out[3][0] == "***" and out[1][0]
+    assert all(not out[i][1] for i in (0, 2, 3, 4))  # nothing to flag in a copy
+
+
 def test_a_sentence_of_two_thousand_tokens_is_split_not_cut(pipeline: Pipeline):
     loaded = pipeline.store.load("tiny-nllb")
     words = " ".join(corpus_sentences("ka", 400)).replace(".", ",")

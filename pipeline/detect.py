@@ -319,6 +319,7 @@ _MAX_CHARS = 5000  # letters beyond this add nothing to the decision, only time
 _SHORT_EXTRA = 8  # trigrams say less about a title or a caption: keep more of its candidates
 _SHORT_CHARS = 40
 _NEIGHBOUR_TOP = 5
+_FOREIGN_WORDS_OUT = 2  # words with a letter a neighbour does not write that leave it unread
 _MAX_DETECTORS = 512
 _NEIGHBOUR_GROUPS = (
     "bs hr sr sl mk",
@@ -327,15 +328,22 @@ _NEIGHBOUR_GROUPS = (
     "da nb nn sv",
     "id ms tl",
     "az tr",
-    "lt lv et fi",
+    "lt lv",
+    "et fi",
     "nl af de",
-    "ru uk be bg mk sr kk mn",
+    "ru uk be bg mk sr",
     "xh zu sn st tn ts",
     "ar fa ur",
 )
 _NEIGHBOURS: dict[str, frozenset[str]] = {
     code: frozenset(c for group in _NEIGHBOUR_GROUPS if code in group.split() for c in group.split())
     for code in {c for group in _NEIGHBOUR_GROUPS for c in group.split()}
+} | {
+    # Kazakh and Mongolian are told from the Slavic languages by letters of their own (ә қ ү ө),
+    # which keep them in whenever a text has them; a Slavic text the screen calls Kazakh or
+    # Mongolian is still read with its Slavic neighbours.
+    code: frozenset("ru uk be bg mk sr kk mn".split())
+    for code in ("kk", "mn")
 }
 
 # Word frequencies (wordfreq's "small" lists: the words used at least once per million, with their
@@ -374,6 +382,7 @@ _LEXICON_SPELLING = {
 # ijekavian forms differ, in the forms news uses; forms shared by both (vremena, sela, Beograd)
 # are left out on purpose.
 _SERBO_CROATIAN = ("sr", "hr", "bs")
+_SERBIAN_LEAN = 0.6  # the confidence share of a Latin Serbo-Croatian text with no evidence either way
 _EKAVIAN = frozenset(
     """
     vreme pre posle gde ovde onde negde nigde svugde uvek zauvek dve dvema dvesta
@@ -435,6 +444,22 @@ _JAT_IJE = re.compile(r"[bcčćdđfghkmprstvzž]i?je[a-zčćđšž]")
 _JAT_E = re.compile(r"(?<=[bcčćdđfghkmprstvzž])e")
 _EKAVIAN_MARGIN = -50  # centibels: the ijekavian form at least a third as common as the word
 _NOT_JAT = ("sjedin", "izjedna", "objek", "subjek", "odjek", "adjekt", "projek", "trajek", "injek")
+# "ije" of a verb, not of jat: biti "to beat" (dobije, ubijen, nabijen, razbijen), pri-jem
+# "reception" (prijem, prijema) and loans in -ijer (premijer, karijera), which every variety
+# writes alike.
+_BIJE_VERB = re.compile(r"(?:do|u|na|raz|iz|za|od|pro)bij[ea]|prijem|\w*ijer")  # and premijer, karijera
+# A modal or phasal verb with "da" and the present (mogu da kažu, moraju da vode, odlučio je da se
+# vrati) is Serbian; Croatian, and mostly Bosnian, take the infinitive (mogu reći, moraju voditi).
+_SERBIAN_DA_VERBS = re.compile(
+    r"(?:mo(?:gu|že|žemo|žete|žeš|gao|gla|glo|gli|gle|ći)|mora(?:ju|mo|te|š|o|la|lo|li|le|ti)?|"
+    r"treba(?:lo|ju)?|hoće|žel(?:i|e|im|imo|eo|ela|eli)|poče(?:o|la|li|le|ti)|nastavi(?:o|la|li|ti)?|"
+    r"odluči(?:o|la|li|ti)?|pokuša(?:va|vaju|o|la|li|ti)?|namerava(?:ju)?|plan(?:ira|iraju)|uspe(?:o|la|li|ti)?)"
+)
+# International verbs in -izovati (privatizovan, organizovati, realizovala): Serbian; Croatian and
+# Bosnian write -izirati (privatiziran, organizirati).
+_IZ_ENDINGS = r"(?:a|am|aju|ati|ao|ala|alo|ali|ale|an|ana|ano|ani|ane|anog|anih|anje|anja|anju)"
+_SERBIAN_IZOVATI = re.compile(rf"\w{{2,}}izov{_IZ_ENDINGS}")
+_CROATIAN_IZIRATI = re.compile(rf"\w{{2,}}izir{_IZ_ENDINGS}")
 # Serbian writes the future of a verb as one word (biće, održaće), Croatian and Bosnian as two
 # (bit će, održat će): a word ending in -aće/-iće (-ću, -ćemo, -ćete) of at least six letters.
 _SERBIAN_FUTURE = re.compile(r"\w{3,}[ai]ć(?:e|u|emo|ete)")
@@ -448,6 +473,8 @@ _CROATIAN_STEMS = (
     "priopć", "uopće", "gospodar", "obran", "tvrtk", "proračun", "tužitelj", "odvjetni", "milijun",
     "europsk", "glasnogovorni", "tajni", "veleposlan", "zračn", "demokracij", "sveučilišt", "sudjelova",
     "surad", "službeni", "sabor", "inozem", "povijes", "znanost",
+    # Bosnian with Croatian: "historija" (Serbian istorija), "sedmica" (nedelja), "uopće"
+    "historij", "sedmic",
 )  # fmt: skip
 # State and everyday vocabulary: Serbian (and often Bosnian) against Croatian.
 _SERBIAN_WORDS = frozenset(
@@ -508,16 +535,19 @@ class DetectOptions(BaseModel):
         paragraph_min_chars: shorter paragraphs inherit the article's language.
         paragraph_switch_confidence: a paragraph is translated from its own language only
             when the detector is at least this sure that it differs from the article's.
-        screen_top: how many leading languages of lingua's trigram screen are read with the
-            full models (24 for a text under 40 characters; plus close neighbours). 0 reads every
-            candidate with the full models: about 1.1 GB and a slow start with all languages,
-            and on the benchmark a few tenths of a point better on UD text (see README).
+        screen_top: at most how many leading languages of lingua's trigram screen are read with
+            the full models (8 more for a text under 40 characters; plus close neighbours). 0 reads
+            every candidate with the full models: about 1.1 GB and a slow start with all languages.
+        screen_share: the leaders read in full are those that together hold this share of the
+            screen's confidence (at most `screen_top`): one language and its neighbours for a
+            clear paragraph, many for a two-word title.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     languages: list[str] = []
-    screen_top: int = Field(16, ge=0)
+    screen_top: int = Field(24, ge=0)
+    screen_share: float = Field(0.99999999, gt=0, le=1)
     min_confidence: float = Field(0.5, ge=0, le=1)
     undetermined: Literal["best_guess", "fail"] = "best_guess"
     paragraph_min_chars: int = Field(40, ge=1)
@@ -648,7 +678,15 @@ class LanguageDetector:
                 if len(text) < _SHORT_CHARS
                 else self.options.screen_top
             )
-            ranked = [_code(v.language) for v in values if v.value > 0.0][:top]
+            # The leaders until they hold `screen_share` of the screen's belief: one or two for a
+            # clear paragraph, up to `top` for a short or mixed text.
+            ranked: list[str] = []
+            held = 0.0
+            for v in values:
+                if v.value <= 0.0 or len(ranked) >= top or held >= self.options.screen_share:
+                    break
+                ranked.append(_code(v.language))
+                held += v.value
             if not ranked:
                 # The trigrams found nothing to go on: every language written in the text's script.
                 script = _read(text).script
@@ -661,8 +699,22 @@ class LanguageDetector:
                 )
                 continue
             chosen = set(ranked)
+            # Close neighbours of the leaders, but not one whose alphabet lacks letters of the
+            # text's own words (Bulgarian ъ and щ rule out Ukrainian, Macedonian and Serbian). One
+            # such word is not enough: a Ukrainian text may borrow a Russian spelling.
+            words = _read(text).words
             for code in ranked[:_NEIGHBOUR_TOP]:
-                chosen |= _NEIGHBOURS.get(code, frozenset())
+                chosen |= {
+                    n
+                    for n in _NEIGHBOURS.get(code, frozenset())
+                    if sum(_foreign_in(w, n) for w in words) < _FOREIGN_WORDS_OUT
+                }
+            # A letter only one or two languages write (Azerbaijani ə, Esperanto ĉ) keeps them in,
+            # whatever trigrams of a two-word title say.
+            for ch in {c for c in text.lower() if c.isalpha() and not c.isascii()}:
+                homes = _homes_of_letter(ch)
+                if len(homes) <= 2:
+                    chosen |= homes
             out.append(frozenset(chosen & self._universe))
         return out
 
@@ -720,7 +772,7 @@ class LanguageDetector:
 
     def detect(self, paragraphs: list[str]) -> Detection:
         """The article's language from its paragraphs (length-weighted), plus per-paragraph labels."""
-        guesses = self.guess_many(paragraphs)
+        guesses = self._pool_serbo_croatian(paragraphs, self.guess_many(paragraphs))
         weights: Counter[str] = Counter()
         for p, g in zip(paragraphs, guesses, strict=True):
             if g.lang != UNDETERMINED:
@@ -746,6 +798,27 @@ class LanguageDetector:
             labels.append(g if switch else Guess(best, g.confidence if g.lang == best else 0.0))
         lang = best if confidence >= self.options.min_confidence else UNDETERMINED
         return Detection(lang, confidence, best, labels)
+
+    def _pool_serbo_croatian(self, paragraphs: list[str], guesses: list[Guess]) -> list[Guess]:
+        """One reading for the article's Latin Serbian, Croatian and Bosnian paragraphs together.
+
+        What tells the three apart (jat, a few words) is rare in any one paragraph, and a paragraph
+        without it leans Serbian (see `_decide`); an article as a whole nearly always has it.
+        """
+        family = [
+            i
+            for i, g in enumerate(guesses)
+            if g.lang in _SERBO_CROATIAN and _read(paragraphs[i]).script == "LATIN"
+        ]
+        if len(family) < 2:
+            return guesses
+        pooled = self.guess("\n".join(paragraphs[i] for i in family))
+        if pooled.lang not in _SERBO_CROATIAN:
+            return guesses
+        out = list(guesses)
+        for i in family:
+            out[i] = Guess(pooled.lang, pooled.confidence)
+        return out
 
     def _by_script(self, text: _Text) -> Guess | None:
         """A decision from the script alone, or None when the script is shared."""
@@ -831,9 +904,16 @@ def _decide(base: dict[str, float], text: _Text) -> Guess:
         # evidence is thin, is the confidence.
         for_sr = ekavian if ekavian or ijekavian else serbian
         against = ijekavian if ekavian or ijekavian else croatian
+        share = sum(math.exp(scores[lang] - top) for lang in _SERBO_CROATIAN if lang in scores) / z
         if for_sr > against:
-            share = sum(math.exp(scores[lang] - top) for lang in _SERBO_CROATIAN if lang in scores) / z
             return Guess("sr", round(share * for_sr / (for_sr + against + 0.5), 4))
+        if best == "bs" and not (ekavian or ijekavian or serbian or croatian):
+            # Nothing tells the standards apart. lingua knows Serbian in Cyrillic only, so it reads
+            # every Latin Serbian text as Bosnian or Croatian, Bosnian for the Serbian-like ones; and
+            # Serbia's Latin-script press outnumbers Bosnia's. Serbian, then, with a confidence that
+            # says it is a lean: below `paragraph_switch_confidence`, and outvoted in an article
+            # by any paragraph with evidence (see `detect`).
+            return Guess("sr", round(share * _SERBIAN_LEAN, 4))
     return Guess(best, round(1.0 / z, 4))
 
 
@@ -847,20 +927,40 @@ def _jat_reflexes(words: list[str], weights: list[float]) -> tuple[int, int, int
     Returns (ekavian, ijekavian, Serbian words, Croatian words); Bosnian shares most Serbian words.
     """
     ekavian = ijekavian = serbian = croatian = 0
-    for word, weight in zip(words, weights, strict=True):
-        if word in _EKAVIAN or word.startswith(_EKAVIAN_STEMS):
+    for i, (word, weight) in enumerate(zip(words, weights, strict=True)):
+        if word == "da" and _SERBIAN_DA_VERBS.fullmatch(_verb_before(words, i)):
+            serbian += 1
+        elif word in _EKAVIAN or word.startswith(_EKAVIAN_STEMS):
             ekavian += 1
         elif word in _IJEKAVIAN or word.startswith(_IJEKAVIAN_STEMS):
             ijekavian += 1
-        elif word in _SERBIAN_WORDS or word.startswith(_SERBIAN_STEMS) or _SERBIAN_FUTURE.fullmatch(word):
+        elif (
+            word in _SERBIAN_WORDS
+            or word.startswith(_SERBIAN_STEMS)
+            or _SERBIAN_FUTURE.fullmatch(word)
+            or _SERBIAN_IZOVATI.fullmatch(word)
+        ):
             serbian += 1
-        elif word in _CROATIAN_WORDS or word.startswith(_CROATIAN_STEMS):
+        elif word in _CROATIAN_WORDS or word.startswith(_CROATIAN_STEMS) or _CROATIAN_IZIRATI.fullmatch(word):
             croatian += 1
-        elif weight == 1.0 and _JAT_IJE.search(word) and not word.startswith(_NOT_JAT):
+        elif (
+            weight == 1.0
+            and _JAT_IJE.search(word)
+            and not word.startswith(_NOT_JAT)
+            and not _BIJE_VERB.match(word)
+        ):
             ijekavian += 1  # a lower-case word: names (Rijeka, Bijeljina) keep their own spelling
         elif weight == 1.0 and _ekavian_by_frequency(word):
             ekavian += 1
     return ekavian, ijekavian, serbian, croatian
+
+
+def _verb_before(words: list[str], i: int) -> str:
+    """The word before words[i], skipping an auxiliary or a clitic (odlučio je da, mogu se da)."""
+    j = i - 1
+    if j > 0 and words[j] in ("je", "su", "se", "bi", "sam", "smo"):
+        j -= 1
+    return words[j] if j >= 0 else ""
 
 
 def _ekavian_by_frequency(word: str) -> bool:
@@ -1009,6 +1109,13 @@ def _not_words(lang: str) -> frozenset[str]:
 def _native(lang: str) -> frozenset[str] | None:
     letters = _NATIVE.get(lang)
     return frozenset(letters) if letters is not None else None
+
+
+@cache
+def _homes_of_letter(ch: str) -> frozenset[str]:
+    """The languages whose native alphabet has `ch` (every language, for a letter none lists)."""
+    homes = frozenset(lang for lang, letters in _NATIVE.items() if ch in letters)
+    return homes or frozenset(_NATIVE)
 
 
 @cache

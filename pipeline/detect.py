@@ -381,6 +381,11 @@ _LEXICON_SPELLING = {
 # vocabulary of the state (see _jat_reflexes). The lists hold frequent words whose ekavian and
 # ijekavian forms differ, in the forms news uses; forms shared by both (vremena, sela, Beograd)
 # are left out on purpose.
+# Log-prior of a news article's language where it is far from even: Latin is quoted in the news
+# (mottos, legal and scientific terms) but no newsroom writes in it, and a short Italian, Spanish
+# or English line that lingua calls Latin goes to a route that does not exist. A real Latin
+# text outweighs it within a sentence.
+_NEWS_PRIOR = {"la": math.log(1 / 20)}
 _SERBO_CROATIAN = ("sr", "hr", "bs")
 _SERBIAN_LEAN = 0.6  # the confidence share of a Latin Serbo-Croatian text with no evidence either way
 _EKAVIAN = frozenset(
@@ -680,11 +685,14 @@ class LanguageDetector:
             )
             # The leaders until they hold `screen_share` of the screen's belief: one or two for a
             # clear paragraph, up to `top` for a short or mixed text.
+            words = _read(text).words
             ranked: list[str] = []
             held = 0.0
             for v in values:
-                if v.value <= 0.0 or len(ranked) >= top or held >= self.options.screen_share:
+                if v.value <= 0.0 or len(ranked) >= top:
                     break
+                if held >= self.options.screen_share and not _cannot_write(ranked[0], words):
+                    break  # sure, and of a language that writes these words' letters
                 ranked.append(_code(v.language))
                 held += v.value
             if not ranked:
@@ -702,13 +710,8 @@ class LanguageDetector:
             # Close neighbours of the leaders, but not one whose alphabet lacks letters of the
             # text's own words (Bulgarian ъ and щ rule out Ukrainian, Macedonian and Serbian). One
             # such word is not enough: a Ukrainian text may borrow a Russian spelling.
-            words = _read(text).words
             for code in ranked[:_NEIGHBOUR_TOP]:
-                chosen |= {
-                    n
-                    for n in _NEIGHBOURS.get(code, frozenset())
-                    if sum(_foreign_in(w, n) for w in words) < _FOREIGN_WORDS_OUT
-                }
+                chosen |= {n for n in _NEIGHBOURS.get(code, frozenset()) if not _cannot_write(n, words)}
             # A letter only one or two languages write (Azerbaijani ə, Esperanto ĉ) keeps them in,
             # whatever trigrams of a two-word title say.
             for ch in {c for c in text.lower() if c.isalpha() and not c.isascii()}:
@@ -886,7 +889,7 @@ def _decide(base: dict[str, float], text: _Text) -> Guess:
     """Combine lingua's log-scores with the letter and word evidence; the winner and its probability."""
     # A language whose script has no letter in the text is out (no Georgian letter: not Georgian).
     scores = {
-        lang: score + _evidence(lang, text)
+        lang: score + _evidence(lang, text) + _NEWS_PRIOR.get(lang, 0.0)
         for lang, score in base.items()
         if not _scripts_of_language(lang) or _scripts_of_language(lang) & text.scripts.keys()
     }
@@ -1109,6 +1112,12 @@ def _not_words(lang: str) -> frozenset[str]:
 def _native(lang: str) -> frozenset[str] | None:
     letters = _NATIVE.get(lang)
     return frozenset(letters) if letters is not None else None
+
+
+def _cannot_write(lang: str, words: list[str]) -> bool:
+    """Whether `_FOREIGN_WORDS_OUT` or more of `words` hold a letter `lang` does not write: then the
+    screen's sureness about `lang` (mojibake, a transliteration) says nothing."""
+    return sum(_foreign_in(w, lang) for w in words) >= _FOREIGN_WORDS_OUT
 
 
 @cache

@@ -320,3 +320,11 @@ def test_serbian_latin_is_written_in_cyrillic_for_nllb() -> None:
     # Foreign names, addresses and codes keep their letters.
     assert serbian_to_cyrillic("Sajt www.example.com i Xbox 5G") == "Сајт www.example.com и Xbox 5G"
     assert is_latin_text(SERBIAN_LATIN) and not is_latin_text(SENTENCES["sr"])
+
+
+def test_latin_needs_a_latin_text_not_a_romance_title(everything: LanguageDetector) -> None:
+    # No newsroom writes in Latin (and no route translates it): a short Italian title is not
+    # half Latin, while Latin prose is still Latin.
+    title = everything.guess("Cura della persona")
+    assert title.lang == "it" and title.confidence >= 0.9
+    assert everything.guess("Summus Pontifex hodie in urbe Roma de pace in Europa locutus est.").lang == "la"

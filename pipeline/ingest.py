@@ -347,14 +347,17 @@ def _take_title(article: Article, options: IngestOptions, markdown: bool) -> Non
 
 
 def _drop_captions(article: Article, options: IngestOptions) -> None:
-    markers = [m.casefold() for m in options.caption_markers]
-    kept = []
+    # A marker opens a word: "Bild:" is a credit, "Autobild:" a magazine's name.
+    marker_re = re.compile("|".join(rf"(?<!\w){re.escape(m.casefold())}" for m in options.caption_markers))
+    kept, captions = [], []
     for p in article.paragraphs:
-        low = p.casefold()
-        if len(p) <= 200 and not p.endswith(tuple(".!?…")) and any(m in low for m in markers):
-            article.removed.append(f"photo caption {p!r}")
+        if len(p) <= 200 and not p.endswith(tuple(".!?…")) and marker_re.search(p.casefold()):
+            captions.append(p)
         else:
             kept.append(p)
+    if not kept:
+        return  # nothing but "captions": then they are the text, not furniture around it
+    article.removed += [f"photo caption {p!r}" for p in captions]
     article.paragraphs = kept
 
 

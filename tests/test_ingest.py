@@ -46,6 +46,26 @@ def test_bulgarian_page_furniture_is_removed():
     assert any("share line" in r for r in article.removed)
 
 
+def test_a_caption_marker_must_open_a_word_and_a_lone_line_is_the_text(tmp_path):
+    path = tmp_path / "de.txt"
+    path.write_text(
+        "Autobild: Das Auto des Jahres kommt nicht nach Deutschland\n\n"
+        "Die Jury hat am Montag entschieden. Der Hersteller schweigt.\n\nBild: Reuters\n",
+        encoding="utf-8",
+    )
+    article = read(path)
+    # "Bild:" inside "Autobild:" is a magazine's name, not a photo credit; the credit line goes.
+    assert "Autobild: Das Auto des Jahres kommt nicht nach Deutschland" in [
+        article.title,
+        *article.paragraphs,
+    ]
+    assert "Bild: Reuters" not in article.paragraphs
+    # A file of one caption-like line is that line, not an empty article.
+    lone = tmp_path / "lone.txt"
+    lone.write_text("Foto: Die Sieger des Abends\n", encoding="utf-8")
+    assert read(lone).paragraphs == ["Foto: Die Sieger des Abends"]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

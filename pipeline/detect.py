@@ -320,6 +320,9 @@ _SHORT_EXTRA = 8  # trigrams say less about a title or a caption: keep more of i
 _SHORT_CHARS = 40
 _NEIGHBOUR_TOP = 5
 _FOREIGN_WORDS_OUT = 2  # words with a letter a neighbour does not write that leave it unread
+# ...and the share of a text's words that leaves a language out of the screen altogether (lower,
+# and mixed or mis-decoded text loses its own language: Arabic typed with Urdu's ھ).
+_FOREIGN_SHARE_OUT = 0.3
 _MAX_DETECTORS = 512
 _NEIGHBOUR_GROUPS = (
     "bs hr sr sl mk",
@@ -362,7 +365,7 @@ _LEXICON_FLOOR = -700  # centibels for a word not in a list: once per ten millio
 # much as that many words on a longer text.
 _LEXICON_WEIGHT = 0.8
 _LEXICON_WORDS = 8
-_LEXICON_TOP = 3  # the leading languages a lexicon may re-rank...
+_LEXICON_TOP = 10  # the leading languages a lexicon may re-rank...
 _LEXICON_MARGIN = 6.0  # ...when they are within this many nats of the first
 # Spellings as the lists write them: Serbian Cyrillic in the Latin letters of the Serbo-Croatian
 # list, and Persian and Urdu typed with Arabic ي and ك (Arabic keyboards) with their own ی and ک.
@@ -646,15 +649,34 @@ class LanguageDetector:
         return frozenset(codes | {"en"})
 
     @cached_property
-    def _screen(self):
-        """lingua's low-accuracy (trigram) detector over the universe, or None when it is small."""
+    def _screened(self) -> bool:
+        """Whether the universe is large enough for the trigram screen to pay."""
         top = self.options.screen_top
-        if top == 0 or len(self._universe) <= top + 2:
-            return None
-        from lingua import LanguageDetectorBuilder
+        return top > 0 and len(self._universe) > top + 2
 
-        langs = [_lingua_language(code) for code in sorted(self._universe)]
-        return LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
+    def _written_in(self, scripts: frozenset[str]) -> frozenset[str]:
+        """The candidates written in any of `scripts` (all of them for a text without letters)."""
+        return frozenset(c for c in self._universe if _scripts_of_language(c) & scripts) or self._universe
+
+    def _screen(self, codes: frozenset[str]) -> tuple[object | None, frozenset[str]]:
+        """lingua's low-accuracy (trigram) detector over `codes` (None for one or two, which are
+        read in full), and those codes. A Cyrillic text needs the trigram models of 8 languages,
+        not of 75."""
+        if len(codes) <= 2:
+            return None, codes
+        screen = self._screens.get(codes)
+        if screen is None:
+            from lingua import LanguageDetectorBuilder
+
+            langs = [_lingua_language(code) for code in sorted(codes)]
+            screen = self._screens[codes] = (
+                LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
+            )
+        return screen, codes
+
+    @cached_property
+    def _screens(self) -> dict[frozenset[str], object]:
+        return {}
 
     def _detector(self, codes: frozenset[str]):
         """A full-model lingua detector for `codes` (models are loaded on first use, and shared)."""
@@ -673,9 +695,33 @@ class LanguageDetector:
     def _candidates(self, texts: list[str]) -> list[frozenset[str]]:
         """The languages to read each text with in full: the universe when small, else the leaders
         of the trigram screen and their close neighbours."""
-        screen = self._screen
-        if screen is None:
+        if not self._screened:
             return [self._universe] * len(texts)
+        # One screen per set of scripts the texts are written in (a script counts from a tenth
+        # of a text's letters): a language is never read in a script it does not write.
+        # Nor in one whose alphabet the text's own words keep leaving (see `_cannot_write`): a
+        # Lithuanian paragraph's ė, į and ų leave few languages to screen.
+        by_universe: dict[frozenset[str], list[int]] = {}
+        for i, text in enumerate(texts):
+            facts = _read(text)
+            scripts = frozenset(s for s, n in facts.scripts.items() if n >= 0.1 * len(facts.letters))
+            codes = self._written_in(scripts)
+            codes = frozenset(c for c in codes if not _cannot_write(c, facts, _FOREIGN_SHARE_OUT)) or codes
+            by_universe.setdefault(codes, []).append(i)
+        out: list[frozenset[str]] = [self._universe] * len(texts)
+        for universe, members in by_universe.items():
+            screen, codes = self._screen(universe)
+            if screen is None:
+                for i in members:
+                    out[i] = codes
+                continue
+            chosen = self._screen_candidates([texts[i] for i in members], screen)
+            for i, candidates in zip(members, chosen, strict=True):
+                out[i] = candidates
+        return out
+
+    def _screen_candidates(self, texts: list[str], screen) -> list[frozenset[str]]:
+        """The leaders of the trigram screen for each text, with their close neighbours."""
         out = []
         for text, values in zip(texts, _values(screen, texts), strict=True):
             top = (
@@ -685,13 +731,13 @@ class LanguageDetector:
             )
             # The leaders until they hold `screen_share` of the screen's belief: one or two for a
             # clear paragraph, up to `top` for a short or mixed text.
-            words = _read(text).words
+            facts = _read(text)
             ranked: list[str] = []
             held = 0.0
             for v in values:
                 if v.value <= 0.0 or len(ranked) >= top:
                     break
-                if held >= self.options.screen_share and not _cannot_write(ranked[0], words):
+                if held >= self.options.screen_share and not _cannot_write(ranked[0], facts):
                     break  # sure, and of a language that writes these words' letters
                 ranked.append(_code(v.language))
                 held += v.value
@@ -711,7 +757,7 @@ class LanguageDetector:
             # text's own words (Bulgarian ъ and щ rule out Ukrainian, Macedonian and Serbian). One
             # such word is not enough: a Ukrainian text may borrow a Russian spelling.
             for code in ranked[:_NEIGHBOUR_TOP]:
-                chosen |= {n for n in _NEIGHBOURS.get(code, frozenset()) if not _cannot_write(n, words)}
+                chosen |= {n for n in _NEIGHBOURS.get(code, frozenset()) if not _cannot_write(n, facts)}
             # A letter only one or two languages write (Azerbaijani ə, Esperanto ĉ) keeps them in,
             # whatever trigrams of a two-word title say.
             for ch in {c for c in text.lower() if c.isalpha() and not c.isascii()}:
@@ -1114,10 +1160,14 @@ def _native(lang: str) -> frozenset[str] | None:
     return frozenset(letters) if letters is not None else None
 
 
-def _cannot_write(lang: str, words: list[str]) -> bool:
-    """Whether `_FOREIGN_WORDS_OUT` or more of `words` hold a letter `lang` does not write: then the
-    screen's sureness about `lang` (mojibake, a transliteration) says nothing."""
-    return sum(_foreign_in(w, lang) for w in words) >= _FOREIGN_WORDS_OUT
+def _cannot_write(lang: str, text: _Text, share: float = 0.1) -> bool:
+    """Whether the text's own words (not its names) keep using letters `lang` does not write: in
+    two or more of them and a tenth or more. Then lingua's sureness about `lang` (mojibake, a
+    transliteration) says nothing, and a screen need not hold it."""
+    own = [w for w, weight in zip(text.words, text.weights, strict=True) if weight == 1.0]
+    alphabet = "hr" if lang == "sr" and text.script == "LATIN" else lang  # Serbian's Latin letters
+    foreign = sum(_foreign_in(w, alphabet) for w in own)
+    return foreign >= _FOREIGN_WORDS_OUT and foreign >= share * len(own)
 
 
 @cache

@@ -298,6 +298,11 @@ def test_a_clear_paragraph_is_read_with_its_leader_and_neighbours_only() -> None
     assert set().union(*detector._detectors) <= {"lt", "lv", "en"}
     # A two-word title is not clear: it is read with many more.
     assert len(detector._candidates(["gera diena"])[0]) > 4
+    # The trigram screen itself holds only languages of the text's script.
+    detector.guess(SENTENCES["ru"])
+    cyrillic = [codes for codes in detector._screens if "ru" in codes]
+    assert cyrillic and all(len(codes) <= 8 for codes in cyrillic)
+    assert not any("ru" in codes for codes in detector._screens if "en" in codes)
 
 
 def test_a_utf8_belarusian_line_through_ingest_is_belarusian(tmp_path, everything: LanguageDetector) -> None:

@@ -105,7 +105,7 @@ def tune_threshold(entries: Sequence[DigestEntry], gold: dict[str, str]) -> floa
 
 def run_slice(config: Config, folder: Path, work: Path) -> tuple[list[DigestEntry], Clusters]:
     """The real pipeline over one slice: its entries (the English text) and its digest's stories."""
-    from pipeline.run import _entry_from_json
+    from pipeline.digest import entry_from_json
 
     config = config.model_copy(
         update={
@@ -124,7 +124,7 @@ def run_slice(config: Config, folder: Path, work: Path) -> tuple[list[DigestEntr
     try:
         run_date = NOW.strftime("%Y-%m-%d")
         records = state.for_run_date(run_date)
-        entries = [_entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
+        entries = [entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     finally:
         state.close()
     return sorted(entries, key=lambda e: e.source_file), stories

@@ -23,12 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.article import Article
 from pipeline.languages import name_of
-from pipeline.render import SITE_FRONT_MATTER, dump_front_matter, environment, write_atomic
+from pipeline.render import environment, render_page, write_atomic
 from pipeline.stories import Story, SummarySentence, TimelineItem, build_stories, merged_summary, story_of
 
 log = logging.getLogger("newsbrief.digest")
@@ -278,23 +277,19 @@ def write_digest(
         "generated": digest.generated,
         "executor": digest.executor,
         **n,
-        **SITE_FRONT_MATTER,
     }
-    md = (
-        environment()
-        .get_template("digest.md.j2")
-        .render(
-            front_matter=yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000),
-            title=options.title,
-            run_date=digest.run_date,
-            generated=digest.generated,
-            n=n,
-            stories=digest.stories,
-            max_figures=options.max_figure_groups,
-            articles=digest.articles,
-            story_of=number,
-            failed=digest.failed,
-        )
+    md = render_page(
+        "digest.md.j2",
+        front,
+        title=options.title,
+        run_date=digest.run_date,
+        generated=digest.generated,
+        n=n,
+        stories=digest.stories,
+        max_figures=options.max_figure_groups,
+        articles=digest.articles,
+        story_of=number,
+        failed=digest.failed,
     )
     path = output_dir / f"digest-{digest.run_date}.md"
     write_atomic(path, md)
@@ -411,15 +406,7 @@ def write_story_page(s: TrackedStory, output_dir: Path, status: str = "open") ->
     }
     if s.merged_from:
         front["merged_from"] = list(s.merged_from)
-    md = (
-        environment()
-        .get_template("story.md.j2")
-        .render(
-            front_matter=dump_front_matter({**SITE_FRONT_MATTER, **front}),
-            s=s,
-            up="../" * s.page.count("/"),
-        )
-    )
+    md = render_page("story.md.j2", front, s=s, up="../" * s.page.count("/"))
     path = output_dir / s.page
     write_atomic(path, md)
     return path
@@ -428,14 +415,7 @@ def write_story_page(s: TrackedStory, output_dir: Path, status: str = "open") ->
 def write_merged_page(page: str, sid: str, title: str, into: TrackedStory, output_dir: Path) -> None:
     """A merged story's page becomes a pointer, so links from earlier digests still lead on."""
     front = {"title": title, "id": sid, "status": "merged", "merged_into": into.id}
-    md = (
-        environment()
-        .get_template("story-merged.md.j2")
-        .render(
-            front_matter=dump_front_matter({**SITE_FRONT_MATTER, **front}),
-            title=title,
-            into_title=into.title,
-            into=Path(into.page).name,
-        )
+    md = render_page(
+        "story-merged.md.j2", front, title=title, into_title=into.title, into=Path(into.page).name
     )
     write_atomic(output_dir / page, md)

@@ -302,6 +302,13 @@ def dump_front_matter(data: dict[str, Any]) -> str:
     )
 
 
+def render_page(template: str, front: dict[str, Any], **context: Any) -> str:
+    """One of our Markdown pages: `front` (plus the site keys) as escaped front matter, then the
+    template rendered with `context`."""
+    front_matter = dump_front_matter({**front, **SITE_FRONT_MATTER})
+    return environment().get_template(template).render(front_matter=front_matter, **context)
+
+
 def read_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """The front matter of one of our files and the body after it; ({}, text) if it has none."""
     if not text.startswith("---\n"):

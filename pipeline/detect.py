@@ -701,12 +701,12 @@ class LanguageDetector:
         # of a text's letters): a language is never read in a script it does not write.
         # Nor in one whose alphabet the text's own words keep leaving (see `_cannot_write`): a
         # Lithuanian paragraph's ė, į and ų leave few languages to screen.
+        facts = [_read(text) for text in texts]
         by_universe: dict[frozenset[str], list[int]] = {}
-        for i, text in enumerate(texts):
-            facts = _read(text)
-            scripts = frozenset(s for s, n in facts.scripts.items() if n >= 0.1 * len(facts.letters))
+        for i, fact in enumerate(facts):
+            scripts = frozenset(s for s, n in fact.scripts.items() if n >= 0.1 * len(fact.letters))
             codes = self._written_in(scripts)
-            codes = frozenset(c for c in codes if not _cannot_write(c, facts, _FOREIGN_SHARE_OUT)) or codes
+            codes = frozenset(c for c in codes if not _cannot_write(c, fact, _FOREIGN_SHARE_OUT)) or codes
             by_universe.setdefault(codes, []).append(i)
         out: list[frozenset[str]] = [self._universe] * len(texts)
         for universe, members in by_universe.items():
@@ -715,15 +715,15 @@ class LanguageDetector:
                 for i in members:
                     out[i] = codes
                 continue
-            chosen = self._screen_candidates([texts[i] for i in members], screen)
+            chosen = self._screen_candidates([texts[i] for i in members], [facts[i] for i in members], screen)
             for i, candidates in zip(members, chosen, strict=True):
                 out[i] = candidates
         return out
 
-    def _screen_candidates(self, texts: list[str], screen) -> list[frozenset[str]]:
+    def _screen_candidates(self, texts: list[str], facts: list[_Text], screen) -> list[frozenset[str]]:
         """The leaders of the trigram screen for each text, with their close neighbours."""
         out = []
-        for text, values in zip(texts, _values(screen, texts), strict=True):
+        for text, fact, values in zip(texts, facts, _values(screen, texts), strict=True):
             top = (
                 self.options.screen_top + _SHORT_EXTRA
                 if len(text) < _SHORT_CHARS
@@ -731,19 +731,18 @@ class LanguageDetector:
             )
             # The leaders until they hold `screen_share` of the screen's belief: one or two for a
             # clear paragraph, up to `top` for a short or mixed text.
-            facts = _read(text)
             ranked: list[str] = []
             held = 0.0
             for v in values:
                 if v.value <= 0.0 or len(ranked) >= top:
                     break
-                if held >= self.options.screen_share and not _cannot_write(ranked[0], facts):
+                if held >= self.options.screen_share and not _cannot_write(ranked[0], fact):
                     break  # sure, and of a language that writes these words' letters
                 ranked.append(_code(v.language))
                 held += v.value
             if not ranked:
                 # The trigrams found nothing to go on: every language written in the text's script.
-                script = _read(text).script
+                script = fact.script
                 out.append(
                     frozenset(
                         c
@@ -757,7 +756,7 @@ class LanguageDetector:
             # text's own words (Bulgarian ъ and щ rule out Ukrainian, Macedonian and Serbian). One
             # such word is not enough: a Ukrainian text may borrow a Russian spelling.
             for code in ranked[:_NEIGHBOUR_TOP]:
-                chosen |= {n for n in _NEIGHBOURS.get(code, frozenset()) if not _cannot_write(n, facts)}
+                chosen |= {n for n in _NEIGHBOURS.get(code, frozenset()) if not _cannot_write(n, fact)}
             # A letter only one or two languages write (Azerbaijani ə, Esperanto ĉ) keeps them in,
             # whatever trigrams of a two-word title say.
             for ch in {c for c in text.lower() if c.isalpha() and not c.isascii()}:

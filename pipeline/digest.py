@@ -50,6 +50,14 @@ class DigestOptions(BaseModel):
             articles (it has five or more) are about the name (headline, lead, or twice), and
             hardly any of the other's mention it. This parts look-alike events (two arrests of
             players of one team, two fires at one supermarket chain). 0 turns the rule off.
+        translation_weight: how much the English weighs in a pair's similarity when both
+            translations are trusted; the rest is the originals' evidence (the names, places
+            and figures they give, and for two articles in one language their words). A pair
+            whose English is flagged, fell back or lost what the original names weighs its
+            English in proportion less (stories.translation_quality). 0: originals only.
+        min_shared_source: on the originals' side, a pair of articles sharing fewer names,
+            places or figures than this is not similar at all: one famous name (Trump, Putin)
+            or one country is not a story.
         summary_sentences: the most sentences in a story's merged summary; a story gets at most
             two more than it has articles (a one-article story: 3).
         max_figure_groups: the most quantities listed under a story's key figures.
@@ -70,6 +78,8 @@ class DigestOptions(BaseModel):
     name_weight: int = Field(2, ge=0, le=10)
     min_shared_names: int = Field(1, ge=0)
     name_share: float = Field(0.67, ge=0.0, le=1.0)
+    translation_weight: float = Field(0.5, ge=0.0, le=1.0)
+    min_shared_source: int = Field(2, ge=0)
     summary_sentences: int = Field(5, ge=1, le=12)
     max_figure_groups: int = Field(6, ge=0)
     gist_max_chars: int = Field(220, ge=40)
@@ -115,6 +125,10 @@ class DigestEntry:
     summary_method: str = ""
     fallback_sentences: int = 0  # sentences a fallback model translated
     source_url: str | None = None  # the original page, when `newsbrief fetch` saved it
+    # The original beside the English (`sentences`, index for index), for evidence that does not
+    # depend on the translation (pipeline/evidence.py); empty in entries stored before it.
+    source_headline: str = ""
+    source_sentences: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -194,6 +208,8 @@ def entry_for(article: Article, output_dir: Path, fallback_sentences: int = 0) -
         summary_method=article.summary.method,
         fallback_sentences=fallback_sentences,
         source_url=article.source_url,
+        source_headline=article.title or "",
+        source_sentences=[p.source for p in body],
     )
 
 
@@ -340,6 +356,7 @@ def _story_json(s: TrackedStory, max_figure_groups: int) -> dict[str, Any]:
                 "source_url": t.entry.source_url,
                 "headline": t.entry.headline,
                 "gist": t.gist,
+                "shares": t.why,
             }
             for t in s.story.timeline
         ],

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipeline import evidence
+from pipeline.evidence import Evidence
+from pipeline.evidence import fold_latin as fold
 from pipeline.figures import MONTHS, WEEKDAYS, Figure, FigureReader
 from pipeline.figures import change as figure_change
 from pipeline.summarize import STOPWORDS, centrality, fact_level, shorten, tfidf, words
@@ -62,6 +64,7 @@ LEAD_BONUS = (0.15, 0.05)  # the first sentences of a news article carry its new
 class TimelineItem:
     entry: DigestEntry
     gist: str  # the article's most telling sentence
+    why: list[str] = field(default_factory=list)  # what it shares with the story's other articles
 
 
 @dataclass
@@ -151,11 +154,15 @@ def build_stories(entries: Sequence[DigestEntry], options: DigestOptions) -> lis
     for members in clusters:
         items = [ordered[i] for i in sorted(members)]  # already chronological
         centre = _most_central(members, sim)
+        why = why_joined([feats[i] for i in sorted(members)])
         stories.append(
             Story(
                 title=ordered[centre].headline,
                 summary=merged_summary(items, options),
-                timeline=[TimelineItem(e, gist(e, options.gist_max_chars)) for e in items],
+                timeline=[
+                    TimelineItem(e, gist(e, options.gist_max_chars), w)
+                    for e, w in zip(items, why, strict=True)
+                ],
                 figures=story_figures(items, reader, options.max_figure_groups),
             )
         )
@@ -169,14 +176,51 @@ def story_of(entries: Sequence[DigestEntry], options: DigestOptions) -> Story:
     has gathered over many nights): its title is its most central headline."""
     items = sorted(entries, key=_chronological)
     reader = FigureReader(options.figure_synonyms)
-    sim = similarity(items, options, reader)
+    proper = proper_words(items)
+    feats = [features(e, reader, proper) for e in items]
+    sim = similarity_of(feats, options)
     centre = _most_central(list(range(len(items))), sim)
+    why = why_joined(feats)
     return Story(
         title=items[centre].headline,
         summary=merged_summary(items, options),
-        timeline=[TimelineItem(e, gist(e, options.gist_max_chars)) for e in items],
+        timeline=[
+            TimelineItem(e, gist(e, options.gist_max_chars), w) for e, w in zip(items, why, strict=True)
+        ],
         figures=story_figures(items, reader, options.max_figure_groups),
     )
+
+
+# How many shared places, names and figures an article's timeline line lists, most shared first.
+WHY_MOST = {"^": 3, "~": 3, "=": 1}
+
+
+def why_joined(feats: Sequence[Features]) -> list[list[str]]:
+    """For each article of one story, what its original shares with the others, in English:
+    places by their English name, names romanised (the shortest spelling the story has, which is
+    the least inflected), figures as numbers; those most articles share first. An editor sees a
+    wrong merge at a glance: "Kim, North Korea, Kursk" against "Trump" alone."""
+    names = source_names(feats)
+    marks = [
+        {f"^{p}" for p in f.source.places} | {f"~{n}" for n in ns} | {f"={x}" for x in f.source.figures}
+        for f, ns in zip(feats, names, strict=True)
+    ]
+    labels: dict[str, str] = {}
+    for f in feats:
+        for key, label in f.source.labels.items():
+            mark = ("^" if key in f.source.places else "=" if key in f.source.figures else "~") + key
+            if mark not in labels or len(label) < len(labels[mark]):
+                labels[mark] = label
+    counts = Counter(m for ms in marks for m in ms)
+    out = []
+    for ms in marks:
+        why: list[str] = []
+        for kind, most in WHY_MOST.items():  # places, then names, then figures
+            shared = [m for m in ms if m[0] == kind and counts[m] > 1 and m in labels]
+            shared.sort(key=lambda m: (-counts[m], -len(labels[m]), labels[m]))
+            why.extend(list(dict.fromkeys(labels[m] for m in shared if labels[m] not in why))[:most])
+        out.append(why)
+    return out
 
 
 # ---- similarity and clustering ---------------------------------------------------------
@@ -270,31 +314,15 @@ def names(sentences: Sequence[str], proper: set[str], headline: str = "") -> set
 
 
 def signature(e: DigestEntry, reader: FigureReader, proper: set[str]) -> set[str]:
-    """What identifies an article's event beyond its words: names, places and figures."""
+    """What identifies an article's event beyond its words: names, places and figures, from its
+    English and from its original (`Evidence.marks`), so the story store finds a story told in
+    another language and script."""
     sentences = english_sentences(e)
     marks = names(sentences, proper, e.headline)
     for s in sentences:
         for f in reader.read(s):
             marks.add(f"#{f.key}={f.value:g}")
-    return marks
-
-
-# Transliteration folding: one spelling for the ways languages write the same sounds in Latin
-# letters (Zelenskyy / Zelenskij / Selenskyj, Kim Chen / Kim Čen, Tchaikovsky / Tschaikowski).
-# Diacritics go first (NFKD), then digraphs, then letters, then doubled letters.
-FOLD_DIGRAPHS = (("tsch", "c"), ("sch", "s"), ("tch", "c"), ("kh", "h"), ("ch", "c"), ("sh", "s"),
-                 ("zh", "z"), ("ts", "c"), ("tz", "c"), ("ph", "f"), ("th", "t"), ("ck", "k"),
-                 ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ij", "i"), ("iy", "i"), ("yi", "i"))  # fmt: skip
-FOLD_LETTERS = str.maketrans({"w": "v", "y": "i", "j": "i", "q": "k", "x": "k", "z": "s", "ß": "s"})
-DOUBLE_RE = re.compile(r"(.)\1+")
-
-
-def fold(name: str) -> str:
-    """A name spelled the way most transliterations agree on, for comparing across languages."""
-    s = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
-    for a, b in FOLD_DIGRAPHS:
-        s = s.replace(a, b)
-    return DOUBLE_RE.sub(r"\1", s.translate(FOLD_LETTERS))
+    return marks | source_evidence(e).marks
 
 
 @dataclass(frozen=True)
@@ -308,12 +336,18 @@ class Features:
         key_names: folded name words the article is about: in its headline or lead, or
             mentioned at least twice.
         figures: the figures it gives, as `quantity=value`.
+        source: what the original text names and counts (evidence.py), whatever the translation.
+        language: the original's language.
+        quality: how far the English can be trusted (0-1, `translation_quality`).
     """
 
     words: dict[str, int]
     names: dict[str, int]
     key_names: frozenset[str]
     figures: frozenset[str]
+    source: Evidence = Evidence()
+    language: str = "en"
+    quality: float = 1.0
 
 
 LEAD_SENTENCES = 2  # names in the headline and the first sentences are what an article is about
@@ -335,29 +369,122 @@ def features(e: DigestEntry, reader: FigureReader, proper: set[str] | None = Non
     key = frozenset(w for w, n in folded.items() if len(w) > 1 and (n >= 2 or w in lead_words))
     figures = frozenset(f"{f.key}={f.value:g}" for s in sentences for f in reader.read(s))
     text = Counter(words(" ".join([e.headline, *sentences])))
-    return Features(dict(text), dict(folded), key, figures)
+    source = source_evidence(e)
+    return Features(
+        dict(text), dict(folded), key, figures, source, e.language, translation_quality(e, source)
+    )
+
+
+def source_evidence(e: DigestEntry) -> Evidence:
+    """The original's evidence; an entry stored before originals were kept falls back on its
+    English (read as English)."""
+    if e.source_sentences:
+        return evidence.read(e.source_sentences, e.language, e.source_headline)
+    return evidence.read(e.sentences, "en", e.headline)
+
+
+# How much of what the original names (places, figures, names) a trustworthy English keeps: a
+# human reference keeps 0.5-0.8 of them (names are respelled: Korėja → Korea), a translation
+# that carries no meaning almost none (0.0-0.1, the tiny models). At this share or more the
+# English is trusted fully; below it, in proportion.
+FAITHFUL_SHARE = 0.4
+MIN_CHECKED = 3  # an original naming fewer things gives no verdict: its English is trusted
+
+
+def translation_quality(e: DigestEntry, source: Evidence) -> float:
+    """How far grouping trusts the article's English (0-1): the share of sentences that passed
+    the output checks and were not retranslated by the fallback, times how much of what the
+    original names and counts the English still names (a translation that drops every name,
+    place and figure says nothing about which story it belongs to)."""
+    n = max(1, len(e.sentences))
+    checked = 1.0 - min(1.0, (len(e.flagged) + e.fallback_sentences) / n)
+    if e.language == "en" or not e.source_sentences:
+        return checked
+    english = evidence.read(e.sentences, "en", e.headline)
+    wanted = set(source.places) | set(source.figures) | set(source.names)
+    if len(wanted) < MIN_CHECKED:
+        return checked
+    have = set(english.places) | set(english.figures)
+    have_names = {n[:3] for n in english.names}
+    kept = sum(1 for w in wanted if w in have or (w in source.names and w[:3] in have_names))
+    return checked * min(1.0, kept / len(wanted) / FAITHFUL_SHARE)
 
 
 def similarity_of(feats: Sequence[Features], options: DigestOptions) -> np.ndarray:
-    """Pairwise similarity (0-1): the cosine of the articles' TF-IDF vectors (sublinear tf, IDF
-    over the night) of their words, their names (folded, so transliterations meet; each mention
-    counted `name_weight` times) and their figures. One vector rather than a mix of two: an
-    article naming nothing but its town is not made close to every other article on that town.
-    A pair sharing fewer than `min_shared_names` names or figures is not similar at all."""
+    """Pairwise similarity (0-1), from both sides of each article.
+
+    The English side: the cosine of the articles' TF-IDF vectors (sublinear tf, IDF over the
+    night) of their words, their names (folded, so transliterations meet; each mention counted
+    `name_weight` times) and their figures. A pair sharing fewer than `min_shared_names` names or
+    figures is not similar at all.
+
+    The original's side (evidence.py): the same cosine over what the originals name, the places
+    they name (one identifier in every language), and the figures they give; for two articles
+    in one language, with the original's words too. A pair sharing fewer than `min_shared_source`
+    of these is not similar at all.
+
+    The two are mixed by how far the pair's English can be trusted: `translation_weight` times
+    the lower quality of the two (flagged sentences, fallbacks, names the English lost); a pair
+    whose English is worthless is compared by its originals alone.
+    """
+    return mix(english_similarity(feats, options), source_similarity(feats, options), feats, options)
+
+
+def mix(
+    english: np.ndarray, source: np.ndarray, feats: Sequence[Features], options: DigestOptions
+) -> np.ndarray:
+    """The two sides weighed by how far each pair's English can be trusted (`similarity_of`)."""
     import numpy as np
 
+    quality = np.array([f.quality for f in feats])
+    trust = options.translation_weight * np.minimum.outer(quality, quality)
+    sim = trust * english + (1.0 - trust) * source
+    np.fill_diagonal(sim, 1.0)
+    return sim
+
+
+def english_similarity(feats: Sequence[Features], options: DigestOptions) -> np.ndarray:
     docs = [[*_expand(f.words), *(f"@{w}" for w in _expand(f.names) for _ in range(options.name_weight)),
              *sorted(f.figures)] for f in feats]  # fmt: skip
     m = tfidf(docs)
     sim = m @ m.T
     if options.min_shared_names:
-        evidence = [set(f.names) | f.figures for f in feats]
-        for i in range(len(feats)):
-            for j in range(i + 1, len(feats)):
-                if len(evidence[i] & evidence[j]) < options.min_shared_names:
-                    sim[i, j] = sim[j, i] = 0.0
-    np.fill_diagonal(sim, 1.0)
+        shared = [set(f.names) | f.figures for f in feats]
+        _require_shared(sim, shared, options.min_shared_names)
     return sim
+
+
+def source_names(feats: Sequence[Features]) -> list[dict[str, int]]:
+    """Each article's names in its original, with the words of a caseless script that another
+    article names (evidence.resolve_weak)."""
+    return evidence.resolve_weak([f.source for f in feats])
+
+
+def source_similarity(feats: Sequence[Features], options: DigestOptions) -> np.ndarray:
+    import numpy as np
+
+    names = source_names(feats)
+    marks = [
+        [*(f"~{w}" for w in _expand(n) for _ in range(options.name_weight)),
+         *(f"^{p}" for p in _expand(f.source.places) for _ in range(options.name_weight)),
+         *(f"={x}" for x in sorted(f.source.figures))]
+        for f, n in zip(feats, names, strict=True)
+    ]  # fmt: skip
+    across = tfidf(marks)
+    within = tfidf([[*m, *_expand(f.source.words)] for m, f in zip(marks, feats, strict=True)])
+    same = np.equal.outer(np.array([f.language for f in feats]), np.array([f.language for f in feats]))
+    sim = np.where(same, within @ within.T, across @ across.T)
+    if options.min_shared_source:
+        shared = [set(n) | set(f.source.places) | f.source.figures for f, n in zip(feats, names, strict=True)]
+        _require_shared(sim, shared, options.min_shared_source)
+    return sim
+
+
+def _require_shared(sim: np.ndarray, shared: Sequence[set[str]], need: int) -> None:
+    for i in range(len(shared)):
+        for j in range(i + 1, len(shared)):
+            if len(shared[i] & shared[j]) < need:
+                sim[i, j] = sim[j, i] = 0.0
 
 
 def _expand(counts: dict[str, int]) -> list[str]:

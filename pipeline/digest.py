@@ -74,11 +74,11 @@ class DigestOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = "News digest"
-    min_similarity: float = Field(0.1, ge=0.0, le=1.0)
+    min_similarity: float = Field(0.125, ge=0.0, le=1.0)
     name_weight: int = Field(2, ge=0, le=10)
     min_shared_names: int = Field(1, ge=0)
     name_share: float = Field(0.67, ge=0.0, le=1.0)
-    translation_weight: float = Field(0.5, ge=0.0, le=1.0)
+    translation_weight: float = Field(0.75, ge=0.0, le=1.0)
     min_shared_source: int = Field(2, ge=0)
     summary_sentences: int = Field(5, ge=1, le=12)
     max_figure_groups: int = Field(6, ge=0)

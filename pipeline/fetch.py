@@ -335,7 +335,7 @@ class PoliteClient:
                 ) from None
             if isinstance(exc, requests.ConnectionError):
                 raise FetchError(
-                    f"cannot connect: {_short(exc)}", retry=True, category="cannot connect"
+                    f"cannot connect: {_connect_detail(exc)}", retry=True, category="cannot connect"
                 ) from None
             raise FetchError(f"request failed: {_short(exc)}", category="request failed") from None
         finally:
@@ -377,10 +377,11 @@ class PoliteClient:
                 raise
             if exc.category == "too large":
                 return self._allow_all(rules, url, f"over {ROBOTS_MAX_BYTES // 1000} KB")
+            site = exc.category in ("cannot connect", "timed out")  # the site's fault, not robots.txt's
             raise FetchError(
                 f"robots.txt unreachable ({exc}): the site is not fetched",
                 retry=True,
-                category="robots.txt unreachable",
+                category=exc.category if site else "robots.txt unreachable",
             ) from None
         if page.status in (401, 403):
             rules.disallow_all = True
@@ -430,14 +431,27 @@ def _is_timeout(exc: BaseException) -> bool:
     """requests reports a read timeout while streaming the body as a ConnectionError."""
     import urllib3.exceptions
 
+    def timeout(e: object) -> bool:  # urllib3 makes "connection refused" a subclass of its timeout
+        return isinstance(e, (TimeoutError, urllib3.exceptions.TimeoutError)) and not isinstance(
+            e, urllib3.exceptions.NewConnectionError
+        )
+
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, (TimeoutError, urllib3.exceptions.TimeoutError)) or any(
-            isinstance(a, urllib3.exceptions.TimeoutError) for a in getattr(seen, "args", ())
-        ):
+        reason = getattr(seen, "reason", None)  # MaxRetryError says why in .reason
+        if timeout(seen) or timeout(reason) or any(timeout(a) for a in getattr(seen, "args", ())):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _connect_detail(exc: BaseException) -> str:
+    """`[Errno 111] Connection refused`, not urllib3's three nested reprs around it."""
+    text = str(exc)
+    found = re.search(
+        r"\[Errno -?\d+\][^'\"()]*|Name or service not known|No address associated[^'\"()]*", text
+    )
+    return found.group(0).strip() if found else _short(text)
 
 
 def _short(exc: BaseException | str, limit: int = 200) -> str:

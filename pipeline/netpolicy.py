@@ -120,21 +120,30 @@ class AddressPolicy:
         """The addresses a connection to (scheme, host, port) may use, or AddressRefused."""
         host = host.strip("[]").lower().rstrip(".")
         allowed = (scheme, host, port) in self.allowed_origins
-        if not allowed and port not in self.allowed_ports:
-            raise AddressRefused(
-                f"port {port} is not allowed (fetch.allow to permit)", "refused: port not allowed"
-            )
         literal = literal_address(host)
         addresses = [str(literal)] if literal is not None else _resolve(self.resolver, host, port, timeout)
         if not addresses:
             raise socket.gaierror(f"{host} has no address")
-        if not allowed:
-            for address in addresses:  # one private answer among public ones refuses the host
-                if not is_public(address):
-                    raise AddressRefused(
-                        f"private address {address} (fetch.allow to permit)", "refused: private address"
-                    )
+        if allowed:
+            return addresses
+        for address in addresses:  # one private answer among public ones refuses the host
+            if not is_public(address):
+                raise AddressRefused(
+                    f"private address {_shown(address)} (fetch.allow to permit)", "refused: private address"
+                )
+        if port not in self.allowed_ports:
+            raise AddressRefused(
+                f"port {port} is not allowed (fetch.allow to permit)", "refused: port not allowed"
+            )
         return addresses
+
+
+def _shown(address: str) -> str:
+    """An IPv4-mapped address as people write it (`::ffff:127.0.0.2`, not `::ffff:7f00:2`)."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return f"::ffff:{ip.ipv4_mapped}"
+    return address
 
 
 def _resolve(resolver: Resolver, host: str, port: int, timeout: float | None) -> list[str]:

@@ -4,6 +4,7 @@ every failure one line, polite and incremental, and the original URL reaching br
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import ipaddress
@@ -13,6 +14,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import ssl
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -1038,3 +1040,40 @@ def test_hostile_titles_and_dates_stay_harmless(httpserver, config: Config):
     assert len(meta["title"]) <= 300 and meta["title"].startswith("Ferry gnp.exe news word")
     assert not set(meta["title"] + meta["feed_title"]) & {"\u202e", "\u202c", "\u200b", "\u2066", "\u2069"}
     assert set(saved) <= set("abcdefghijklmnopqrstuvwxyz0123456789-./")
+
+
+def test_https_goes_to_the_vetted_address_with_the_name_for_sni_and_the_certificate(
+    httpserver, config: Config
+):
+    """The socket is opened to the vetted address; TLS is then spoken for the URL's name: the
+    server sees `news.example` as SNI, and a certificate no CA signed is refused."""
+    seen: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(ARTICLES.parent / "news-example.pem", ARTICLES.parent / "news-example.key")
+    context.sni_callback = lambda _sock, name, _ctx: seen.append(name)
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with contextlib.suppress(OSError, ssl.SSLError), context.wrap_socket(conn, server_side=True):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    serve_site(httpserver)
+    items = [("Secure", "https://news.example/a", "s")]
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss("G", items), content_type="application/rss+xml"
+    )
+    feeds = [httpserver.url_for("/feed.xml")]
+    net = Network(
+        names={"news.example": [PUBLIC_IP]}, public={PUBLIC_IP: ("127.0.0.1", server.getsockname()[1])}
+    )
+    try:
+        result = run_fetch(config, feeds=feeds, policy=net.policy(config, feeds))
+    finally:
+        server.close()
+    assert seen == ["news.example"]
+    assert (PUBLIC_IP, 443) in net.asked and net.only_loopback()
+    ((url, reason),) = result.failed
+    assert url == "https://news.example/a" and "CERTIFICATE_VERIFY_FAILED" in reason

@@ -12,6 +12,13 @@ remembered), robots.txt read and obeyed (with its Crawl-delay), a delay between 
 to one host, a size cap on every response, a User-Agent that says who we are, a time budget for
 the whole run. A feed or page that fails is one line (URL and reason) in the output and in the
 next digest; the others go on.
+
+Safe with a hostile feed: every connection is vetted by the address policy (netpolicy.py: no
+private, loopback or link-local address and no odd port unless the origin is a feed's own or in
+`fetch.allow`), every request has a wall-clock deadline, sizes are counted after decompression,
+a feed's XML entities are refused, feeds are taken round-robin so a slow host cannot starve the
+others, item requests carry no credentials, and what reaches the digest is a short category with
+URLs stripped of their secrets (redact.py).
 """
 
 from __future__ import annotations

@@ -1046,7 +1046,11 @@ def test_https_goes_to_the_vetted_address_with_the_name_for_sni_and_the_certific
     httpserver, config: Config
 ):
     """The socket is opened to the vetted address; TLS is then spoken for the URL's name: the
-    server sees `news.example` as SNI, and a certificate no CA signed is refused."""
+    server sees `news.example` as SNI, and a certificate no CA signed is refused.
+
+    tests/fixtures/news-example.{pem,key}: a self-signed test certificate for the made-up name
+    news.example (`openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=news.example
+    -addext subjectAltName=DNS:news.example`); the key protects nothing."""
     seen: list[str | None] = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(ARTICLES.parent / "news-example.pem", ARTICLES.parent / "news-example.key")

@@ -39,12 +39,20 @@ class FetchError(NewsbriefError):
     """A feed or page could not be fetched (404, timeout, not HTML...); the fetch goes on.
 
     `retry` is True when the failure may pass by itself (a 5xx, a timeout): the next fetch
-    tries again, up to `fetch.max_attempts` times.
+    tries again, up to `fetch.max_attempts` times. The message (for the console and the log)
+    may name addresses, ports and what the server said; `category` is what the digest
+    publishes (`timed out`, `HTTP 404 Not Found`, `refused: private address`), nothing more.
     """
 
-    def __init__(self, message: str, retry: bool = False):
+    def __init__(self, message: str, retry: bool = False, category: str | None = None):
         super().__init__(message)
         self.retry = retry
+        self.category = category or message
+
+    @property
+    def refused(self) -> bool:
+        """The address policy refused it: nothing was sent, and it is not tried again."""
+        return self.category.startswith("refused")
 
 
 class OutputError(NewsbriefError):

@@ -38,6 +38,7 @@ from pipeline.ingest import iter_input_files, read_article, resolve_input, sourc
 from pipeline.languages import UNDETERMINED, name_of
 from pipeline.lock import run_lock
 from pipeline.models import ModelStore
+from pipeline.redact import PathScrubber, public_url
 from pipeline.render import brief_filename, mark_superseded, render_brief, write_atomic
 from pipeline.state import STATE_FILE, Record, State
 from pipeline.storystore import publish_night
@@ -364,6 +365,7 @@ def _run(
     entries = [entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
     listed += _fetch_failures(state, run_date, failures)
+    listed = _publishable(listed, config, input_dir, output_dir)
     path = publish_night(
         state, run_date, entries, listed, now, output_dir, config.digest, executor=executed_by
     )
@@ -385,6 +387,22 @@ def _fetch_failures(state: State, run_date: str, failures: list[Failure]) -> lis
         if new:
             failures.append(Failure(url, f"fetch: {reason}"))
     return [Failure(url, f"fetch: {reason}") for url, reason, _ in found]
+
+
+def _publishable(failures: list[Failure], config: Config, input_dir: Path, output_dir: Path) -> list[Failure]:
+    """The failures as the digest may show them: no absolute path of this machine (a file by its
+    path in the input folder, a model by `models/…`; the log keeps the full paths) and no URL's
+    password or token."""
+    scrub = PathScrubber(
+        {
+            input_dir: "",
+            config.models_dir: "models",
+            output_dir: "output",
+            config.base_dir: "",
+            Path.home(): "~",
+        }
+    )
+    return [Failure(public_url(scrub(f.source_file)), scrub(f.reason)) for f in failures]
 
 
 def _remove_partial_writes(output_dir: Path) -> None:

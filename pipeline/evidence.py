@@ -64,6 +64,8 @@ class Evidence:
         figures: numbers written in digits, normalised (`12000`, `3.5`).
         words: the original's content-word stems, tagged `lang:stem`, → count.
         labels: a readable English form of each name, place and figure, for "why joined" lines.
+        links: pairs of stems written side by side as one name (Kanye West, კიმ ჩენ ინი): two
+            articles sharing both words of one name share one name, not two.
     """
 
     names: dict[str, int] = field(default_factory=dict)
@@ -72,6 +74,7 @@ class Evidence:
     figures: frozenset[str] = frozenset()
     words: dict[str, int] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    links: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def marks(self) -> set[str]:
@@ -121,10 +124,13 @@ def read(sentences: Sequence[str], lang: str, headline: str = "") -> Evidence:
     labels: dict[str, str] = {}
     # Places first: a word that is part of a place's name is that place, not a name as well.
     places, taken = _places([w for ws in [head, *tokens] for w in ws], lang, labels)
+    links: set[tuple[str, str]] = set()
     flat = -1
     for n, ws in enumerate([head, *tokens]):
+        prev = None  # the stem before, when it was a name (or a caseless word): one name's words
         for k, w in enumerate(ws):
             flat += 1
+            stem_before, prev = prev, None
             if _caseless_cjk(w):
                 # No spaces and no case: character pairs compare articles in one language.
                 words.update(f"{lang}:{w[i : i + 2]}" for i in range(len(w) - 1))
@@ -138,12 +144,18 @@ def read(sentences: Sequence[str], lang: str, headline: str = "") -> Evidence:
             key = f[:NAME_STEM]
             if not _is_cased(w):
                 weak.add(key)
+                prev = key
+                if stem_before and stem_before != key:
+                    links.add((min(stem_before, key), max(stem_before, key)))
                 continue
             opens = n == 0 or k == 0  # a headline (often title case) or a sentence's first word
             capital = w[:1].isupper() and w.lower() not in lowered_stop(lang)
             if capital and ((w.isupper() and len(w) > 1) or not opens or w.lower() not in lowered):
                 names[key] += 1
                 labels.setdefault(key, romanise(w).capitalize())
+                prev = key
+                if stem_before and stem_before != key:
+                    links.add((min(stem_before, key), max(stem_before, key)))
     return Evidence(
         names=dict(names),
         weak=frozenset(weak - set(names)),
@@ -151,6 +163,7 @@ def read(sentences: Sequence[str], lang: str, headline: str = "") -> Evidence:
         figures=frozenset(_figures([headline, *sentences], labels)),
         words=dict(words),
         labels=labels,
+        links=frozenset(links),
     )
 
 
@@ -323,6 +336,26 @@ def _number(raw: str) -> float | None:
 
 
 # ---- a night ---------------------------------------------------------------------------
+
+
+def distinct_shared(a: set[str], b: set[str], links_a: frozenset, links_b: frozenset) -> int:
+    """How many different things two articles share: their common marks (`~name`, `^place`,
+    `=figure`), the words of one name that both write as one counted once."""
+    common = a & b
+    parent = {m: m for m in common}
+
+    def root(m: str) -> str:
+        while parent[m] != m:
+            m = parent[m]
+        return m
+
+    joined = 0
+    for x, y in links_a & links_b:
+        mx, my = f"~{x}", f"~{y}"
+        if mx in parent and my in parent and root(mx) != root(my):
+            parent[root(mx)] = root(my)
+            joined += 1
+    return len(common) - joined
 
 
 def resolve_weak(evidence: Sequence[Evidence]) -> list[dict[str, int]]:

@@ -200,11 +200,7 @@ def why_joined(feats: Sequence[Features]) -> list[list[str]]:
     places by their English name, names romanised (the shortest spelling the story has, which is
     the least inflected), figures as numbers; those most articles share first. An editor sees a
     wrong merge at a glance: "Kim, North Korea, Kursk" against "Trump" alone."""
-    names = source_names(feats)
-    marks = [
-        {f"^{p}" for p in f.source.places} | {f"~{n}" for n in ns} | {f"={x}" for x in f.source.figures}
-        for f, ns in zip(feats, names, strict=True)
-    ]
+    marks = [source_marks(f, ns) for f, ns in zip(feats, source_names(feats), strict=True)]
     labels: dict[str, str] = {}
     for f in feats:
         for key, label in f.source.labels.items():
@@ -475,9 +471,18 @@ def source_similarity(feats: Sequence[Features], options: DigestOptions) -> np.n
     same = np.equal.outer(np.array([f.language for f in feats]), np.array([f.language for f in feats]))
     sim = np.where(same, within @ within.T, across @ across.T)
     if options.min_shared_source:
-        shared = [set(n) | set(f.source.places) | f.source.figures for f, n in zip(feats, names, strict=True)]
-        _require_shared(sim, shared, options.min_shared_source)
+        shared = [source_marks(f, n) for f, n in zip(feats, names, strict=True)]
+        for i in range(len(feats)):
+            for j in range(i + 1, len(feats)):
+                li, lj = feats[i].source.links, feats[j].source.links
+                if evidence.distinct_shared(shared[i], shared[j], li, lj) < options.min_shared_source:
+                    sim[i, j] = sim[j, i] = 0.0
     return sim
+
+
+def source_marks(f: Features, names: dict[str, int]) -> set[str]:
+    """An article's original's marks: `~name`, `^place`, `=figure` (`names`: as resolved)."""
+    return {f"~{n}" for n in names} | {f"^{p}" for p in f.source.places} | {f"={x}" for x in f.source.figures}
 
 
 def _require_shared(sim: np.ndarray, shared: Sequence[set[str]], need: int) -> None:

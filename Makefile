@@ -61,10 +61,12 @@ bench-scale: setup
 bench-segment: setup
 	$(PY) -m bench.segment
 
-## Story grouping against ECB+ gold events (../shared/eval/stories), next to two baselines; key
-## figures on our own English gold sets; headlines against ECB+ titles.
-bench-stories: setup
+## Story grouping against ECB+ gold events (../shared/eval/stories), next to two baselines; across
+## languages on real news (../shared/eval/realnews, seeds, cross-validated constants); key figures
+## on our own English gold sets; headlines against ECB+ titles.
+bench-stories: setup tiny-models
 	$(PY) -m bench.stories
+	$(PY) -m bench.realnews
 	$(PY) -m bench.figures
 	$(PY) -m bench.headlines
 

@@ -263,7 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="*", default=SETS)
     parser.add_argument("--ecb", nargs="*", help="ECB+ slices (default: all)")
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
-    parser.add_argument("--pairs", action="store_true", help="print the per-language-pair table")
+    parser.add_argument(
+        "--no-pairs", dest="pairs", action="store_false", help="skip the per-language-pair table"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not REALNEWS.is_dir():

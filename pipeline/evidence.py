@@ -93,6 +93,7 @@ def romanise(text: str) -> str:
     return re.sub(r"[`'’ʼ]", "", anyascii(text)).lower()
 
 
+@functools.lru_cache(maxsize=65536)  # a night's words repeat: each is romanised once
 def fold(word: str) -> str:
     """A word of any script, romanised and spelled the way most transliterations agree on."""
     return fold_latin(romanise(word))
@@ -113,7 +114,11 @@ def _caseless_cjk(word: str) -> bool:
 
 def read(sentences: Sequence[str], lang: str, headline: str = "") -> Evidence:
     """The evidence of one article from its original headline and sentences."""
-    lang = (lang or "und").split("-")[0]
+    return _read(tuple(sentences), (lang or "und").split("-")[0], headline)
+
+
+@functools.lru_cache(maxsize=4096)  # grouping, the story store and the quality check ask alike
+def _read(sentences: tuple[str, ...], lang: str, headline: str) -> Evidence:
     tokens = [WORD_RE.findall(s) for s in sentences]
     head = WORD_RE.findall(headline)
     lowered = {w.lower() for ws in tokens for w in ws if w[:1].islower()}

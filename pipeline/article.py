@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.dates import ArticleDate
-    from pipeline.detect import Detection
+    from pipeline.langid import Detection
     from pipeline.summarize import Summary
     from pipeline.translate import Translation
 

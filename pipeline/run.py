@@ -23,7 +23,6 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.article import Article
 from pipeline.config import Config
-from pipeline.detect import Detection, LanguageDetector
 from pipeline.digest import Failure, entry_for, entry_from_json
 from pipeline.errors import (
     ArticleError,
@@ -35,6 +34,7 @@ from pipeline.errors import (
 )
 from pipeline.executor import make_executor
 from pipeline.ingest import iter_input_files, read_article, resolve_input, source_name
+from pipeline.langid import Detection, LanguageDetector
 from pipeline.languages import UNDETERMINED, name_of
 from pipeline.lock import run_lock
 from pipeline.models import ModelStore

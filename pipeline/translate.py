@@ -22,7 +22,7 @@ from pipeline.segment import SegmentOptions, split_long, split_sentences
 
 if TYPE_CHECKING:
     from pipeline.article import Article
-    from pipeline.detect import LanguageDetector
+    from pipeline.langid import LanguageDetector
     from pipeline.models import LoadedModel, ModelStore
 
 log = logging.getLogger("newsbrief.translate")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -37,7 +37,6 @@ from pipeline.ingest import HTML_SNIFF, SIDECAR_SUFFIX
 from pipeline.render import write_atomic
 
 if TYPE_CHECKING:
-    from pipeline.config import Config
     from pipeline.state import ItemRow, State
 
 log = logging.getLogger("newsbrief.fetch")
@@ -323,8 +322,22 @@ class FetchResult:
         return not self.failed
 
 
+class FetchSettings(Protocol):
+    """What a fetch run reads of the configuration (`config.Config` has it): this stage's options
+    and the folders, without this module importing config.py, which gathers the options."""
+
+    @property
+    def fetch(self) -> FetchOptions: ...
+    @property
+    def base_dir(self) -> Path: ...
+    @property
+    def input_dir(self) -> Path: ...
+    @property
+    def output_dir(self) -> Path: ...
+
+
 def run_fetch(
-    config: Config,
+    config: FetchSettings,
     feeds: list[str] | None = None,
     input_dir: Path | None = None,
     output_dir: Path | None = None,

@@ -32,7 +32,7 @@ from pipeline.errors import (
     OutputError,
     WorkerLostError,
 )
-from pipeline.executor import make_executor
+from pipeline.executor import Executor, LocalExecutor
 from pipeline.ingest import iter_input_files, read_article, resolve_input, source_name
 from pipeline.langid import Detection, LanguageDetector
 from pipeline.languages import UNDETERMINED, name_of
@@ -216,6 +216,17 @@ class Pipeline:
             )
 
 
+def make_executor(config: Config, pipeline: Pipeline) -> Executor:
+    """The executor `runtime.executor` names. `pipeline` serves the local one; a Ray worker builds
+    its own `Pipeline(config)`. The Ray executor is imported only when named: a local run never
+    imports Ray."""
+    if config.runtime.executor == "ray":
+        from pipeline.ray_executor import RayExecutor
+
+        return RayExecutor(config, Pipeline)
+    return LocalExecutor(pipeline)
+
+
 def run_digest(
     config: Config,
     input_dir: Path | None = None,
@@ -337,7 +348,7 @@ def _run(
                     progress.update(1)
             yield group
 
-    with make_executor(config, pipeline, Pipeline) as executor:
+    with make_executor(config, pipeline) as executor:
         for done in executor.run(planned()):
             rel, sha, t0 = in_flight.pop(done.source_file)
             try:

@@ -1,4 +1,4 @@
-"""Language-identification benchmark: how often `pipeline.detect` names the right language.
+"""Language-identification benchmark: how often `pipeline.langid` names the right language.
 
 Why: the detector routes every article to a translation model, so a wrong label is a wrong
 translation. This scores the detector as the pipeline builds it (default options: every language)
@@ -215,7 +215,7 @@ def check_targets(title: str, results: dict[str, SetResult]) -> list[str]:
 
 
 def run_config(title: str, options, sets: dict[str, list[Sample]]) -> dict[str, SetResult]:
-    from pipeline.detect import LanguageDetector
+    from pipeline.langid import LanguageDetector
 
     detector = LanguageDetector(options)
     start = time.perf_counter()
@@ -310,9 +310,9 @@ def run_cli(data: Path, cwd: Path, config: Path) -> list[str]:
         print(f"\nwithout sr: {without_sr:.2f} %; {r.seconds:.1f} s for {r.size} files in one process")
         # A line that is only web or e-mail addresses has no language to find: `und` is the answer
         # newsbrief gives on purpose. Shown apart, not dropped from the scores above.
-        from pipeline.detect import _read
+        from pipeline.langid.text import read_text
 
-        bare = Counter(s.gold for s in samples if not _read(s.text).words)
+        bare = Counter(s.gold for s in samples if not read_text(s.text).words)
         if bare:
             shown = ", ".join(f"{lang} {n}" for lang, n in sorted(bare.items()))
             print(f"lines with no word outside web or e-mail addresses (undetermined by design): {shown}")
@@ -399,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
 
-    from pipeline.detect import DetectOptions
+    from pipeline.langid import DetectOptions
 
     sizes = ", ".join(f"{n} {len(s)}" for n, s in sets.items())
     print(f"# Language identification benchmark ({sizes} texts; data: {args.data})")

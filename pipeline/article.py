@@ -1,4 +1,8 @@
-"""The record that flows through the stages; each stage fills its part and never hides a failure."""
+"""The records that flow through the stages; each stage fills its part and never hides a failure.
+
+They sit at the bottom of the imports: stages import them, and this module imports no stage
+(the types named only for hints are records of their own modules, which import nothing back).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.dates import ArticleDate
-    from pipeline.detect import Detection
-    from pipeline.summarize import Summary
-    from pipeline.translate import Translation
+    from pipeline.langid import Detection
 
 
 @dataclass
@@ -50,3 +52,60 @@ class Article:
     def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+
+
+@dataclass
+class SentencePair:
+    """One source sentence and its English, with where it came from and what happened to it."""
+
+    paragraph: int  # -1 for the title
+    source: str
+    english: str
+    lang: str
+    route: str  # the model whose output is kept, or "passthrough"
+    flags: list[str] = field(default_factory=list)  # problems a reader must see: "cut at max_new_tokens"
+    notes: list[str] = field(default_factory=list)  # handling, not problems: "split into 3 pieces…"
+    fallback_from: str | None = None  # the route whose output failed its checks, when a fallback was used
+
+
+@dataclass
+class Translation:
+    pairs: list[SentencePair]
+    models: dict[str, dict[str, str]]  # language → {"route", "model", "revision"}; "fallback" when used
+    decoding: dict[str, dict[str, object]]  # language → the settings used
+
+    @property
+    def fallback_count(self) -> int:
+        """Sentences that were retried on the fallback route."""
+        return sum(1 for p in self.pairs if p.fallback_from or any(f.startswith("fallback") for f in p.notes))
+
+    @property
+    def title(self) -> str | None:
+        parts = [p.english for p in self.pairs if p.paragraph == -1]
+        return " ".join(parts) if parts else None
+
+    def paragraphs(self) -> list[str]:
+        """The English body, one string per source paragraph, in order."""
+        out: dict[int, list[str]] = {}
+        for p in self.pairs:
+            if p.paragraph >= 0:
+                out.setdefault(p.paragraph, []).append(p.english)
+        return [" ".join(out[i]) for i in sorted(out)]
+
+    def sentences(self) -> list[str]:
+        return [p.english for p in self.pairs if p.paragraph >= 0]
+
+    @property
+    def flagged(self) -> list[SentencePair]:
+        return [p for p in self.pairs if p.flags]
+
+
+@dataclass
+class Summary:
+    headline: str
+    key_points: list[str]
+    summary: str
+    method: str  # "abstractive" or "extractive"
+    model: str  # "<id>@<revision>" or "extractive (TF-IDF centroid)"
+    chunks: int = 1
+    warnings: list[str] = field(default_factory=list)

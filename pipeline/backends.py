@@ -9,16 +9,91 @@ Both backends generate with the checkpoint's own settings where the pipeline set
 forced `<s>`, length penalty and input prefix: `LoadedModel.generation`), and neither can produce
 `<unk>` or an id the tokenizer has no token for (NLLB's embedding has two such rows): an `<unk>`
 would vanish from the English without a trace, and an id beyond the tokenizer cannot be decoded.
+
+The types both sides of a batch share live here, below the stages and the model store: a model's
+spec (`ModelSpec`, the entries under `models:`), a loaded model (`LoadedModel`) and the decoding
+settings (`DecodingOptions`, `SummaryDecoding`). The model store finds a backend by name in
+`BACKENDS`, so it imports none of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+import importlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from pipeline.models import LoadedModel
-    from pipeline.translate import DecodingOptions
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class ModelSpec(BaseModel):
+    """One model that config.yaml can route to.
+
+    Attributes:
+        id: the Hugging Face Hub repository ("facebook/nllb-200-distilled-600M").
+        revision: a branch, tag or commit to download; `make models` locks it to a commit.
+        path: a local directory to load instead of the Hub copy (relative to config.yaml).
+        family: how the tokenizer is told the languages: `nllb` (src_lang + forced
+            `eng_Latn`), `marian` (one language pair, no codes), `bart` (English summarizer).
+        max_input_tokens: longer inputs are split before they reach the model.
+        backend: `transformers` runs the checkpoint as downloaded; `ctranslate2` runs an int8
+            copy of it (`newsbrief models convert`, done by `make models`): several times
+            faster on a CPU and a quarter of the memory, and its process never imports torch.
+        quantization: the CTranslate2 copy's weight type (`int8` on CPU; `int8_float16` or
+            `float16` for CUDA).
+        output_vocabulary: `all`, or `latin`: a CTranslate2 translation model scores only the
+            Latin-script tokens of its vocabulary at each step (English needs no other script).
+            Faster, most of all for NLLB's 256k-token vocabulary; off by default because its
+            effect on the real models' translations is not measured here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    revision: str = "main"
+    path: str | None = None
+    family: Literal["nllb", "marian", "bart"]
+    max_input_tokens: int = Field(512, gt=8)
+    backend: Literal["transformers", "ctranslate2"] = "transformers"
+    quantization: Literal["int8", "int8_float32", "int8_float16", "float16", "float32"] = "int8"
+    output_vocabulary: Literal["all", "latin"] = "all"
+
+    @model_validator(mode="after")
+    def _latin_needs_a_converted_translator(self) -> ModelSpec:
+        if self.output_vocabulary == "latin" and (self.backend != "ctranslate2" or self.family == "bart"):
+            raise ValueError("output_vocabulary: latin needs backend ctranslate2 and a translation model")
+        return self
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not MODEL_ID_RE.match(value):
+            raise ValueError(f"malformed model id {value!r}: expected 'organisation/name'")
+        return value
+
+
+class DecodingOptions(BaseModel):
+    """Generation settings for translation.
+
+    Attributes:
+        num_beams: beam search width (1 = greedy).
+        max_length_ratio: output budget per sentence = ratio × source tokens + 10, capped by
+            `max_new_tokens`; an output that reaches it is flagged as cut.
+        max_new_tokens: hard ceiling on output tokens per sentence.
+        no_repeat_ngram_size: forbids repeating any n-gram of this size (0 = off); a guard
+            against the repetition loops seq2seq models fall into.
+        repetition_penalty: >1 discourages repeated tokens.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_beams: int = Field(4, ge=1)
+    max_length_ratio: float = Field(2.0, gt=0)
+    max_new_tokens: int = Field(400, gt=0)
+    no_repeat_ngram_size: int = Field(0, ge=0)
+    repetition_penalty: float = Field(1.0, ge=1.0)
 
 
 def token_batches(order: list[int], lengths: list[int], max_tokens: int, max_items: int) -> list[list[int]]:
@@ -67,6 +142,20 @@ class Backend(Protocol):
     def summarize_batch(self, loaded: LoadedModel, texts: list[str], decoding: SummaryDecoding) -> list[str]:
         """One summary per text, in order; the checkpoint's length penalty and forced BOS apply."""
         ...
+
+
+# The backends by the name `ModelSpec.backend` gives, as "module:class", imported on first use:
+# the model store names no backend, and a CTranslate2 process never imports torch.
+BACKENDS = {
+    "transformers": "pipeline.backends:TransformersBackend",
+    "ctranslate2": "pipeline.ct2:CTranslate2Backend",
+}
+
+
+def backend_for(name: str) -> Backend:
+    """A new instance of the backend `name` (a key of `BACKENDS`)."""
+    module, _, cls = BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)()
 
 
 class TransformersBackend:
@@ -122,6 +211,19 @@ class TransformersBackend:
                 suppress_tokens=suppressed_ids(loaded),
             )
         return [t.strip() for t in tok.batch_decode(out, skip_special_tokens=True)]
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    spec: ModelSpec
+    model: Any
+    tokenizer: Any
+    revision: str
+    device: str
+    backend: Backend = field(default_factory=TransformersBackend)
+    # The generation settings transformers uses for the checkpoint (pipeline.ct2.generation_settings).
+    generation: dict[str, Any] = field(default_factory=dict)
 
 
 def with_prefix(loaded: LoadedModel, texts: list[str]) -> list[str]:

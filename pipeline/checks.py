@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from pipeline.detect import LanguageDetector
+    from pipeline.langid import LanguageDetector
 
 
 class CheckOptions(BaseModel):

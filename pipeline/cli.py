@@ -214,7 +214,7 @@ def _read(path: Path, config: Config):
 
 
 def cmd_detect(args: argparse.Namespace, config: Config) -> int:
-    from pipeline.detect import LanguageDetector
+    from pipeline.langid import LanguageDetector
 
     detector = LanguageDetector(config.detect)
     status = EXIT_OK
@@ -245,7 +245,7 @@ def cmd_detect(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_segment(args: argparse.Namespace, config: Config) -> int:
-    from pipeline.detect import LanguageDetector
+    from pipeline.langid import LanguageDetector
     from pipeline.segment import split_sentences
 
     article = _read(args.file, config)
@@ -257,7 +257,7 @@ def cmd_segment(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_translate(args: argparse.Namespace, config: Config) -> int:
-    from pipeline.detect import Detection, Guess
+    from pipeline.langid import Detection, Guess
     from pipeline.run import Pipeline
 
     pipeline = Pipeline(config)

@@ -12,11 +12,11 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipeline.detect import DetectOptions
 from pipeline.digest import DigestOptions
 from pipeline.errors import ConfigError
 from pipeline.fetch import FetchOptions
 from pipeline.ingest import IngestOptions
+from pipeline.langid import DetectOptions
 from pipeline.languages import is_known
 from pipeline.models import ModelSpec, RuntimeOptions
 from pipeline.segment import SegmentOptions

@@ -39,9 +39,7 @@ from pipeline.tokenizer import save_tokenizer
 if TYPE_CHECKING:
     import ctranslate2
 
-    from pipeline.backends import SummaryDecoding
-    from pipeline.models import LoadedModel
-    from pipeline.translate import DecodingOptions
+    from pipeline.backends import DecodingOptions, LoadedModel, SummaryDecoding
 
 log = logging.getLogger("newsbrief.ct2")
 

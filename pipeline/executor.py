@@ -4,22 +4,20 @@ The driver (run.py) plans: which files are new, their text and language, their r
 renders each brief, writes it atomically and records its row. In between, an executor does the
 expensive part, translating and summarizing the planned articles, and hands each one back as soon
 as it is finished, with the error that stopped it if any. `LocalExecutor` does it in this
-process; `RayExecutor` (pipeline/ray_executor.py, `runtime.executor: ray`) on a Ray cluster.
-Both run the same two steps below on the same groups, so their briefs are the same.
+process; the Ray executor (`runtime.executor: ray`) on a Ray cluster, built on the classes here.
+Both run the same two steps below on the same groups, so their briefs are the same. run.py picks
+one; this module knows only the local one, so nothing here imports Ray.
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from pipeline.article import Article
-
-if TYPE_CHECKING:
-    from pipeline.config import Config
 
 log = logging.getLogger("newsbrief.executor")
 
@@ -99,13 +97,3 @@ class LocalExecutor(Executor):
             errors = summarize_step(self.stages, group, translate_step(self.stages, group))
             for article, error in zip(group, errors, strict=True):
                 yield Finished(article.source_file, article, error)
-
-
-def make_executor(config: Config, stages: Stages, factory: Callable[[Config], Stages]) -> Executor:
-    """The executor `runtime.executor` names. `stages` serve the local one; a Ray worker builds
-    its own with `factory(config)` (run.Pipeline), so this module needs no import of run.py."""
-    if config.runtime.executor == "ray":
-        from pipeline.ray_executor import RayExecutor
-
-        return RayExecutor(config, factory)
-    return LocalExecutor(stages)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -47,7 +47,6 @@ from pipeline.redact import clean_title, public_url, strip_userinfo
 from pipeline.render import write_atomic
 
 if TYPE_CHECKING:
-    from pipeline.config import Config
     from pipeline.state import ItemRow, State
 
 log = logging.getLogger("newsbrief.fetch")
@@ -483,8 +482,22 @@ class FetchResult:
         return not self.failed and not self.refused
 
 
+class FetchSettings(Protocol):
+    """What a fetch run reads of the configuration (`config.Config` has it): this stage's options
+    and the folders, without this module importing config.py, which gathers the options."""
+
+    @property
+    def fetch(self) -> FetchOptions: ...
+    @property
+    def base_dir(self) -> Path: ...
+    @property
+    def input_dir(self) -> Path: ...
+    @property
+    def output_dir(self) -> Path: ...
+
+
 def run_fetch(
-    config: Config,
+    config: FetchSettings,
     feeds: list[str] | None = None,
     input_dir: Path | None = None,
     output_dir: Path | None = None,

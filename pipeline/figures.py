@@ -311,52 +311,24 @@ class FigureReader:
         return out
 
     def _raw(self, sentence: str, m: re.Match[str]) -> _Raw | None:
-        num, cur, scale, pct = m.group("num"), m.group("cur"), m.group("scale"), m.group("pct")
-        word, vague = m.group("word"), m.group("vague")
+        """The figure `m` found in `sentence`, read in phases: its value, a unit glued to it
+        ("5km", "$5m"), the noun phrase it counts, then the event, rate and subject around it;
+        None where it counts nothing (a year, a date, a duration, an ordinal)."""
         after = sentence[m.end() :]
-        plain = not (scale or cur or pct or m.group("qual"))
         before = TOKEN_RE.findall(sentence[: m.start()])
         prev = [w.lower() for w in before]
         qualifier = QUALIFIERS.get((m.group("qual") or "").lower(), "")
         if qualifier == "up to" and prev and prev[-1] in MOVES:
             qualifier = ""  # "unemployment edged up to 6.1%": a movement, not a ceiling
-        if vague:
-            qualifier, value = VAGUE[re.sub(r"\s+", " ", vague.lower())]
-            value = float(value)
-        elif word:
-            if word.lower() == "one" and re.match(r"\s*(?:of|another|day|by)\b", after, re.IGNORECASE):
-                return None  # "one of the protesters", "one by one"
-            value = float(word_value(word) * SCALES.get((scale or "").lower(), 1))
-        else:
-            if plain and re.fullmatch(r"(19|20)\d\d", num):
-                return None  # a year
-            if prev and prev[-1] in MONTHS | WEEKDAYS:
-                return None  # "September 3"
-            if plain and len(before) > 1 and before[-1][:1].isupper() and re.fullmatch(r"\d+", num):
-                return None  # "Boeing 737", "Article 5": the number is part of a name
-            if re.fullmatch(r"\d{1,3},\d{1,2}", num):
-                num = num.replace(",", ".")  # a decimal comma, as translation sometimes keeps: "1,6 billion"
-            elif re.fullmatch(r"\d{1,3}(\.\d{3})+", num) and (
-                num.count(".") > 1 or not (scale or cur or pct)
-            ):
-                num = num.replace(".", "")  # dots between thousands: "10.000 soldiers" is 10,000
-            elif num.count(".") > 1:
-                return None  # "1.2.3": a version or a date, not a number
-            digits = Decimal(re.sub(r"[,\s\u00a0\u202f\u2009]", "", num))
-            value = float(digits * Decimal(SCALES.get((scale or "").lower(), 1)))  # exact: 1.1 billion
-        head = "percent" if pct else (cur or "").strip()
-        end = m.end()
-        attached = None if pct or scale or word or vague else re.match(r"-?([^\W\d_]+)", after)
-        if attached and cur and attached.group(1).lower() in SHORT_SCALES and attached.group(0)[0] != "-":
-            value = float(digits * Decimal(SHORT_SCALES[attached.group(1).lower()]))  # "$5m", "€300k"
-            end, attached = end + attached.end(), None
-        if attached:
-            unit = attached.group(1).lower()
-            if unit in ORDINAL_SUFFIXES or unit == "s" or singular(unit) in TIME_UNITS:
-                return None  # "80th", "the 80s", "18-month", "10-year-old"
-            if unit in MONTHS:
-                return None
-            head, end = unit, end + attached.end()  # "870-kilometre", "5km"
+        number = _value(m, after, before, prev)
+        if number is None:
+            return None
+        value, digits, vague_qualifier = number
+        qualifier = vague_qualifier if m.group("vague") else qualifier
+        unit = _unit(m, after, value, digits)
+        if unit is None:
+            return None
+        head, end, value = unit
         tokens = list(TOKEN_RE.finditer(sentence, end))
         words = [t.group(0) for t in tokens]
         low = [w.lower() for w in words]
@@ -369,30 +341,12 @@ class FigureReader:
             partitive, i = True, 1  # "146 of the 300 seats": the part takes the whole's noun
         elif low[:1] == ["of"] and len(low) > 1 and low[1] in {"the", "its", "their", "his", "her"}:
             i = 2
-        phrase: list[str] = []
         event = ""
         modifier = ""  # "an additional 6,000 troops", "6,000 more troops"
         if prev and m.group("qual") is None:
             modifier = NP_OPENERS.get(prev[-1], "")
         if not head and not inherit and not partitive:
-            while i < len(words) and len(phrase) < 4:
-                w = words[i]
-                if not phrase and low[i] in NP_OPENERS:
-                    modifier = modifier or NP_OPENERS[low[i]]
-                    i += 1
-                    continue
-                if not phrase and low[i] in EVENTS and i + 1 < len(low) and _nounlike(low[i + 1]):
-                    event = EVENTS[low[i]]  # "200 injured people": an adjective, then the noun
-                    i += 1
-                    continue
-                if not w[:1].isalpha() or low[i] in STOPS or low[i] in EVENTS:
-                    break
-                if low[i].endswith(("ed", "ing")) and (phrase or not _nounlike(_at(low, i + 1))):
-                    break  # a verb: "troops fought", "people fleeing", "45,000 watched the final"
-                if phrase and singular(phrase[-1]) != phrase[-1].lower():
-                    break  # a plural ends the noun phrase: "800 evacuees slept"
-                phrase.append(w)
-                i += 1
+            phrase, i, event, modifier = _noun_phrase(words, low, i, modifier)
             if phrase:
                 head, end = phrase[-1], tokens[i - 1].end()
         if head and singular(head) in TIME_UNITS:
@@ -412,6 +366,90 @@ class FigureReader:
             event = event or looked
         subject = _subject_before(prev) or _subject_after(low[i:])
         return _Raw(value, qualifier, head, event, per, subject, inherit, m.start(), end, modifier, partitive)
+
+
+def _value(
+    m: re.Match[str], after: str, before: list[str], prev: list[str]
+) -> tuple[float, Decimal | None, str] | None:
+    """The number `m` says (exact where it is written in digits, which are returned too) and the
+    qualifier a vague one carries ("dozens of"); None where it is no count: a year, a date, the
+    number in a name, "one of"."""
+    num, cur, scale, pct = m.group("num"), m.group("cur"), m.group("scale"), m.group("pct")
+    word, vague = m.group("word"), m.group("vague")
+    plain = not (scale or cur or pct or m.group("qual"))
+    if vague:
+        qualifier, value = VAGUE[re.sub(r"\s+", " ", vague.lower())]
+        return float(value), None, qualifier
+    if word:
+        if word.lower() == "one" and re.match(r"\s*(?:of|another|day|by)\b", after, re.IGNORECASE):
+            return None  # "one of the protesters", "one by one"
+        return float(word_value(word) * SCALES.get((scale or "").lower(), 1)), None, ""
+    if plain and re.fullmatch(r"(19|20)\d\d", num):
+        return None  # a year
+    if prev and prev[-1] in MONTHS | WEEKDAYS:
+        return None  # "September 3"
+    if plain and len(before) > 1 and before[-1][:1].isupper() and re.fullmatch(r"\d+", num):
+        return None  # "Boeing 737", "Article 5": the number is part of a name
+    if re.fullmatch(r"\d{1,3},\d{1,2}", num):
+        num = num.replace(",", ".")  # a decimal comma, as translation sometimes keeps: "1,6 billion"
+    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", num) and (num.count(".") > 1 or not (scale or cur or pct)):
+        num = num.replace(".", "")  # dots between thousands: "10.000 soldiers" is 10,000
+    elif num.count(".") > 1:
+        return None  # "1.2.3": a version or a date, not a number
+    digits = Decimal(re.sub(r"[,\s\u00a0\u202f\u2009]", "", num))
+    return float(digits * Decimal(SCALES.get((scale or "").lower(), 1))), digits, ""  # exact: 1.1 billion
+
+
+def _unit(
+    m: re.Match[str], after: str, value: float, digits: Decimal | None
+) -> tuple[str, int, float] | None:
+    """The unit the figure `m` carries in its own characters ("%", "$", "5km", "870-kilometre",
+    "$5m"), where the figure ends, and its value (a glued "m" or "k" scales it); None for an
+    ordinal, a decade, a duration or a month ("80th", "the 80s", "18-month", "3-June")."""
+    cur, scale, pct = m.group("cur"), m.group("scale"), m.group("pct")
+    head = "percent" if pct else (cur or "").strip()
+    end = m.end()
+    attached = (
+        None if pct or scale or m.group("word") or m.group("vague") else re.match(r"-?([^\W\d_]+)", after)
+    )
+    if attached and cur and attached.group(1).lower() in SHORT_SCALES and attached.group(0)[0] != "-":
+        value = float(digits * Decimal(SHORT_SCALES[attached.group(1).lower()]))  # "$5m", "€300k"
+        end, attached = end + attached.end(), None
+    if attached:
+        unit = attached.group(1).lower()
+        if unit in ORDINAL_SUFFIXES or unit == "s" or singular(unit) in TIME_UNITS:
+            return None  # "80th", "the 80s", "18-month", "10-year-old"
+        if unit in MONTHS:
+            return None
+        head, end = unit, end + attached.end()  # "870-kilometre", "5km"
+    return head, end, value
+
+
+def _noun_phrase(words: list[str], low: list[str], i: int, modifier: str) -> tuple[list[str], int, str, str]:
+    """The noun phrase that a number counts, from words[i] on ("6,000 more troops", "200 injured
+    people"): its words, the index past it, an event adjective before the noun, and the modifier
+    ("additional", "more") found on the way."""
+    phrase: list[str] = []
+    event = ""
+    while i < len(words) and len(phrase) < 4:
+        w = words[i]
+        if not phrase and low[i] in NP_OPENERS:
+            modifier = modifier or NP_OPENERS[low[i]]
+            i += 1
+            continue
+        if not phrase and low[i] in EVENTS and i + 1 < len(low) and _nounlike(low[i + 1]):
+            event = EVENTS[low[i]]  # "200 injured people": an adjective, then the noun
+            i += 1
+            continue
+        if not w[:1].isalpha() or low[i] in STOPS or low[i] in EVENTS:
+            break
+        if low[i].endswith(("ed", "ing")) and (phrase or not _nounlike(_at(low, i + 1))):
+            break  # a verb: "troops fought", "people fleeing", "45,000 watched the final"
+        if phrase and singular(phrase[-1]) != phrase[-1].lower():
+            break  # a plural ends the noun phrase: "800 evacuees slept"
+        phrase.append(w)
+        i += 1
+    return phrase, i, event, modifier
 
 
 @dataclass
@@ -532,13 +570,22 @@ def _borrow_heads(found: list[_Raw], sentence: str) -> None:
     "13,000 troops, of whom up to 2,000 were killed" and "14 killed and 120 injured" (the
     previous one, with its own event), "146 of the 300 seats" (the whole's noun; the whole is a
     total), "63 percent, up from 58 percent" (what the first measures)."""
+    _join_ranges(found, sentence)
+    _borrow_from_neighbours(found, sentence)
+    _share_subjects(found, sentence)
 
-    def between(a: _Raw, b: _Raw) -> str:
-        return sentence[a.end : b.start] if b.start >= a.end else "?"
 
-    def before(r: _Raw) -> str:
-        return sentence[: r.start].rstrip().lower()
+def _between(sentence: str, a: _Raw, b: _Raw) -> str:
+    return sentence[a.end : b.start] if b.start >= a.end else "?"
 
+
+def _before(sentence: str, r: _Raw) -> str:
+    return sentence[: r.start].rstrip().lower()
+
+
+def _join_ranges(found: list[_Raw], sentence: str) -> None:
+    """One figure for a range, from the low end to the high one: "between 500 and 700 people",
+    "500 to 700 people" (not "from 500 to 700", a change)."""
     n = 0
     while n < len(found):
         r = found[n]
@@ -549,10 +596,13 @@ def _borrow_heads(found: list[_Raw], sentence: str) -> None:
             and not r.inherit
             and not r.partitive
             and nxt.head
-            and not before(r).endswith("from")
+            and not _before(sentence, r).endswith("from")
             and (
-                re.fullmatch(r"\s*(to|-|–)\s*", between(r, nxt))
-                or (before(r).endswith("between") and re.fullmatch(r"\s*and\s*", between(r, nxt)))
+                re.fullmatch(r"\s*(to|-|–)\s*", _between(sentence, r, nxt))
+                or (
+                    _before(sentence, r).endswith("between")
+                    and re.fullmatch(r"\s*and\s*", _between(sentence, r, nxt))
+                )
             )
         ):
             # A range: one figure from the low end to the high one.
@@ -562,6 +612,12 @@ def _borrow_heads(found: list[_Raw], sentence: str) -> None:
             del found[n]
             continue
         n += 1
+
+
+def _borrow_from_neighbours(found: list[_Raw], sentence: str) -> None:
+    """A figure without a noun takes its neighbour's: the whole's in "146 of the 300 seats", the
+    next one's in "14 killed and 120 injured", the previous one's in "13,000 troops, of whom up
+    to 2,000 were killed" and in "rose from 1,200 evacuees to 3,000"."""
     for n, r in enumerate(found):
         nxt = found[n + 1] if n + 1 < len(found) else None
         if r.partitive and nxt and nxt.head:
@@ -570,15 +626,17 @@ def _borrow_heads(found: list[_Raw], sentence: str) -> None:
             continue
         if r.head:
             continue
-        joined = r"\s*(and|or)\s*" if not before(r).endswith("from") else r"\s*(and|or|to)\s*"
-        if not r.inherit and nxt and nxt.head and re.fullmatch(joined, between(r, nxt)):
+        joined = r"\s*(and|or)\s*" if not _before(sentence, r).endswith("from") else r"\s*(and|or|to)\s*"
+        if not r.inherit and nxt and nxt.head and re.fullmatch(joined, _between(sentence, r, nxt)):
             r.head, r.per, r.subject = nxt.head, nxt.per, nxt.subject
             r.event = r.event or nxt.event
             continue
         prev = next((p for p in reversed(found[:n]) if p.head), None)
         if not prev:
             continue
-        if before(prev).endswith("from") and re.fullmatch(r"\s*to\s*", between(prev, r)):
+        if _before(sentence, prev).endswith("from") and re.fullmatch(
+            r"\s*to\s*", _between(sentence, prev, r)
+        ):
             r.head, r.per, r.subject, r.event = prev.head, prev.per, prev.subject, r.event or prev.event
             continue  # "rose from 1,200 evacuees to 3,000": a change, two figures of one quantity
         if not r.event and not r.inherit:
@@ -586,10 +644,15 @@ def _borrow_heads(found: list[_Raw], sentence: str) -> None:
             r.event = verb.group(1).lower() if verb else ""  # "30,000 started and about 28,500 finished"
         if r.inherit or r.event:
             r.head, r.per, r.subject = prev.head, prev.per, prev.subject
+
+
+def _share_subjects(found: list[_Raw], sentence: str) -> None:
+    """A comparison measures what the first figure measures: "turnout was 63 percent, up from
+    58 percent"."""
     for n, r in enumerate(found[1:], 1):
         p = found[n - 1]
         same = r.head and not r.subject and p.subject and singular(p.head) == singular(r.head)
-        if same and re.search(r"\b(from|against|compared with)\s*$", between(p, r)):
+        if same and re.search(r"\b(from|against|compared with)\s*$", _between(sentence, p, r)):
             r.subject = p.subject  # "turnout was 63 percent, up from 58 percent"
 
 

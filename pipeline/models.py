@@ -14,70 +14,22 @@ import hashlib
 import json
 import logging
 import os
-import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.backends import Backend, TransformersBackend
+from pipeline.backends import LoadedModel, ModelSpec, backend_for
 from pipeline.errors import ConfigError, ModelMissingError
 
 log = logging.getLogger("newsbrief.models")
 
 LOCK_FILE = "models.lock.json"
-MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # What a transformers seq2seq model needs; other frameworks' weights are never fetched.
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.bin", "*.model", "*.spm", "*.txt", "*.vocab"]
 IGNORE_PATTERNS = ["*.msgpack", "*.h5", "*.onnx", "*.ot", "flax_*", "tf_*", "rust_*", "onnx/*"]
-
-
-class ModelSpec(BaseModel):
-    """One model that config.yaml can route to.
-
-    Attributes:
-        id: the Hugging Face Hub repository ("facebook/nllb-200-distilled-600M").
-        revision: a branch, tag or commit to download; `make models` locks it to a commit.
-        path: a local directory to load instead of the Hub copy (relative to config.yaml).
-        family: how the tokenizer is told the languages: `nllb` (src_lang + forced
-            `eng_Latn`), `marian` (one language pair, no codes), `bart` (English summarizer).
-        max_input_tokens: longer inputs are split before they reach the model.
-        backend: `transformers` runs the checkpoint as downloaded; `ctranslate2` runs an int8
-            copy of it (`newsbrief models convert`, done by `make models`): several times
-            faster on a CPU and a quarter of the memory, and its process never imports torch.
-        quantization: the CTranslate2 copy's weight type (`int8` on CPU; `int8_float16` or
-            `float16` for CUDA).
-        output_vocabulary: `all`, or `latin`: a CTranslate2 translation model scores only the
-            Latin-script tokens of its vocabulary at each step (English needs no other script).
-            Faster, most of all for NLLB's 256k-token vocabulary; off by default because its
-            effect on the real models' translations is not measured here.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    revision: str = "main"
-    path: str | None = None
-    family: Literal["nllb", "marian", "bart"]
-    max_input_tokens: int = Field(512, gt=8)
-    backend: Literal["transformers", "ctranslate2"] = "transformers"
-    quantization: Literal["int8", "int8_float32", "int8_float16", "float16", "float32"] = "int8"
-    output_vocabulary: Literal["all", "latin"] = "all"
-
-    @model_validator(mode="after")
-    def _latin_needs_a_converted_translator(self) -> ModelSpec:
-        if self.output_vocabulary == "latin" and (self.backend != "ctranslate2" or self.family == "bart"):
-            raise ValueError("output_vocabulary: latin needs backend ctranslate2 and a translation model")
-        return self
-
-    @field_validator("id")
-    @classmethod
-    def _id_shape(cls, value: str) -> str:
-        if not MODEL_ID_RE.match(value):
-            raise ValueError(f"malformed model id {value!r}: expected 'organisation/name'")
-        return value
 
 
 class RuntimeOptions(BaseModel):
@@ -116,19 +68,6 @@ class RuntimeOptions(BaseModel):
     ray_gpus_per_actor: float = Field(1.0, gt=0)
     ray_max_actors: int = Field(0, ge=0)
     ray_max_restarts: int = Field(3, ge=0)
-
-
-@dataclass
-class LoadedModel:
-    name: str
-    spec: ModelSpec
-    model: Any
-    tokenizer: Any
-    revision: str
-    device: str
-    backend: Backend = field(default_factory=TransformersBackend)
-    # The generation settings transformers uses for the checkpoint (pipeline.ct2.generation_settings).
-    generation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -312,7 +251,7 @@ class ModelStore:
 
     def _load_ctranslate2(self, name: str, spec: ModelSpec, revision: str) -> LoadedModel:
         """The int8 copy and its file-based tokenizer: neither imports torch or transformers."""
-        from pipeline.ct2 import CTranslate2Backend, load_translator, read_generation_settings
+        from pipeline.ct2 import load_translator, read_generation_settings
         from pipeline.tokenizer import load_tokenizer
 
         folder = self.ct2_path(name)
@@ -327,7 +266,14 @@ class ModelStore:
         # Saved at conversion: what transformers would generate with (see ct2.generation_settings).
         generation = read_generation_settings(folder)
         return LoadedModel(
-            name, spec, translator, tokenizer, revision, translator.device, CTranslate2Backend(), generation
+            name,
+            spec,
+            translator,
+            tokenizer,
+            revision,
+            translator.device,
+            backend_for(spec.backend),
+            generation,
         )
 
     def convert(self, name: str, force: bool = False) -> Path:

@@ -129,21 +129,11 @@ class RayExecutor(Executor):
             self._connected = False
 
     def run(self, groups: Iterable[list[Article]]) -> Iterator[Finished]:
-        import pyarrow as pa
-        from ray.data import ActorPoolStrategy, DataContext
+        from ray.data import DataContext
         from ray.data.exceptions import ExecutionTimeoutError, SystemException
 
         ray = self.ray
-        # The planned groups go into the object store (spilled to disk if it fills), so the
-        # driver keeps only their references and the file names, not the articles' text.
-        refs, pending = [], {}
-        for k, group in enumerate(groups):
-            if group:
-                if not self._started:
-                    self._start()
-                blob = pickle.dumps((group, [None] * len(group)), protocol=pickle.HIGHEST_PROTOCOL)
-                refs.append(ray.put(pa.table({"k": [k], "group": [blob]})))
-                pending[k] = [a.source_file for a in group]
+        refs, pending = self._put(groups)
         if not refs:
             return
         ctx = DataContext.get_current()
@@ -152,37 +142,67 @@ class RayExecutor(Executor):
         # same order gives the same names as the local executor.
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
-        most = self.config.runtime.ray_max_actors or None
         try:
-            dataset = ray.data.from_arrow_refs(refs)
+            dataset = self._steps(refs)
             del refs
-            for step in ("translate", "summarize"):
-                with warnings.catch_warnings():
-                    # max_restarts and max_task_retries have no named parameter in Ray 2.60: they
-                    # can only go through the keyword arguments it says are deprecated.
-                    warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated")
-                    dataset = dataset.map_batches(
-                        _StageActor,
-                        fn_constructor_args=(self.config, self.factory, step),
-                        batch_size=1,  # one planned group: its articles share the model's batches
-                        batch_format="pyarrow",
-                        compute=ActorPoolStrategy(min_size=1, max_size=most),
-                        **self.actor_args,
-                    )
-            for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
-                rows = (batch[c].to_pylist() for c in ("k", "group", "loads"))
-                for k, blob, loads in zip(*rows, strict=True):
-                    articles, errors = pickle.loads(blob)
-                    self.remote_loads += loads
-                    del pending[k]
-                    for article, error in zip(articles, errors, strict=True):
-                        yield Finished(article.source_file, article, error)
+            yield from self._finished(dataset, pending)
         except (ray.exceptions.RayError, SystemException, ExecutionTimeoutError) as exc:
             # A worker that died more often than ray_max_restarts (or a node lost for good):
             # what is finished is committed; the rest is listed below and retried next run.
             log.error("the Ray pipeline stopped: %s", str(exc).splitlines()[0])
         finally:
             ctx.execution_options.preserve_order, ctx.enable_progress_bars = saved
+        yield from self._lost(pending)
+
+    def _put(self, groups: Iterable[list[Article]]) -> tuple[list[Any], dict[int, list[str]]]:
+        """The planned groups into the object store (spilled to disk if it fills), so the driver
+        keeps only their references and, per group, its file names."""
+        import pyarrow as pa
+
+        refs, pending = [], {}
+        for k, group in enumerate(groups):
+            if group:
+                if not self._started:
+                    self._start()
+                blob = pickle.dumps((group, [None] * len(group)), protocol=pickle.HIGHEST_PROTOCOL)
+                refs.append(self.ray.put(pa.table({"k": [k], "group": [blob]})))
+                pending[k] = [a.source_file for a in group]
+        return refs, pending
+
+    def _steps(self, refs: list[Any]) -> Any:
+        """The groups through the two steps, each on its own pool of actors (a lazy Ray Dataset)."""
+        from ray.data import ActorPoolStrategy
+
+        most = self.config.runtime.ray_max_actors or None
+        dataset = self.ray.data.from_arrow_refs(refs)
+        for step in ("translate", "summarize"):
+            with warnings.catch_warnings():
+                # max_restarts and max_task_retries have no named parameter in Ray 2.60: they
+                # can only go through the keyword arguments it says are deprecated.
+                warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated")
+                dataset = dataset.map_batches(
+                    _StageActor,
+                    fn_constructor_args=(self.config, self.factory, step),
+                    batch_size=1,  # one planned group: its articles share the model's batches
+                    batch_format="pyarrow",
+                    compute=ActorPoolStrategy(min_size=1, max_size=most),
+                    **self.actor_args,
+                )
+        return dataset
+
+    def _finished(self, dataset: Any, pending: dict[int, list[str]]) -> Iterator[Finished]:
+        """Each group's articles as they come back, in plan order; a group back is no longer pending."""
+        for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
+            rows = (batch[c].to_pylist() for c in ("k", "group", "loads"))
+            for k, blob, loads in zip(*rows, strict=True):
+                articles, errors = pickle.loads(blob)
+                self.remote_loads += loads
+                del pending[k]
+                for article, error in zip(articles, errors, strict=True):
+                    yield Finished(article.source_file, article, error)
+
+    def _lost(self, pending: dict[int, list[str]]) -> Iterator[Finished]:
+        """The articles of the groups that never came back, each failed with why."""
         for files in pending.values():
             for source_file in files:
                 yield Finished(

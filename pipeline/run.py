@@ -16,14 +16,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.article import Article
 from pipeline.config import Config
-from pipeline.detect import Detection, LanguageDetector
 from pipeline.digest import Failure, entry_for, entry_from_json
 from pipeline.errors import (
     ArticleError,
@@ -33,8 +32,9 @@ from pipeline.errors import (
     OutputError,
     WorkerLostError,
 )
-from pipeline.executor import make_executor
+from pipeline.executor import Executor, Finished, LocalExecutor
 from pipeline.ingest import iter_input_files, read_article, resolve_input, source_name
+from pipeline.langid import Detection, LanguageDetector
 from pipeline.languages import UNDETERMINED, name_of
 from pipeline.lock import run_lock
 from pipeline.models import ModelStore
@@ -217,6 +217,17 @@ class Pipeline:
             )
 
 
+def make_executor(config: Config, pipeline: Pipeline) -> Executor:
+    """The executor `runtime.executor` names. `pipeline` serves the local one; a Ray worker builds
+    its own `Pipeline(config)`. The Ray executor is imported only when named: a local run never
+    imports Ray."""
+    if config.runtime.executor == "ray":
+        from pipeline.ray_executor import RayExecutor
+
+        return RayExecutor(config, Pipeline)
+    return LocalExecutor(pipeline)
+
+
 def run_digest(
     config: Config,
     input_dir: Path | None = None,
@@ -277,26 +288,67 @@ def _run(
     force: bool,
     state: State,
 ) -> RunResult:
+    """A night in three phases: plan what is new, execute it (committing each brief as it is
+    finished), then publish the night's digest."""
     run_id = state.start_run(run_date)
     _remove_partial_writes(output_dir)
-    pipeline = Pipeline(config)
+    night = _Night(config, input_dir, output_dir, run_date, state, Pipeline(config))
     started = time.monotonic()
-    failures: list[Failure] = []
-    skipped = 0
+    todo = _plan(night, force)
+    log.info(
+        "%d new or changed article(s), %d unchanged, %d failed to read, in %.1fs",
+        len(todo), night.skipped, len(night.failures), time.monotonic() - started,
+    )  # fmt: skip
+    executed_by, loads = _execute(night, todo)
+    path = _publish(night, now, executed_by)
+    state.finish_run(run_id, night.processed, night.skipped, len(night.failures))
+    log.info(
+        "digest %s: %d processed, %d unchanged, %d failed, %d model load(s), %.1fs",
+        path, night.processed, night.skipped, len(night.failures), loads, time.monotonic() - started,
+    )  # fmt: skip
+    return RunResult(path, night.processed, night.failures, loads, night.skipped)
 
-    # Pass 1: what is new or changed, and which route it takes (the articles themselves are not
-    # kept, so memory does not grow with the size of the inbox).
-    todo: list[tuple[str, str, Path, str, Detection]] = []  # (route, source_file, path, sha256, detection)
+
+@dataclass
+class _Night:
+    """What the phases of one run share: where it reads and writes, its stages, and its counts."""
+
+    config: Config
+    input_dir: Path
+    output_dir: Path
+    run_date: str
+    state: State
+    pipeline: Pipeline
+    failures: list[Failure] = field(default_factory=list)
+    skipped: int = 0
+    processed: int = 0
+
+    def fail(self, rel: str, sha: str, exc: Exception) -> None:
+        _record_failure(
+            self.state, self.failures, rel, sha, self.pipeline.fingerprint(None), self.run_date, exc
+        )
+
+
+# A planned article: (route, source_file, path, sha256, detection).
+_Planned = tuple[str, str, Path, str, Detection]
+
+
+def _plan(night: _Night, force: bool) -> list[_Planned]:
+    """Pass 1: what is new or changed, and which route it takes, sorted by route so that each
+    model is loaded once (the articles themselves are not kept, so memory does not grow with the
+    size of the inbox)."""
+    config, input_dir, pipeline = night.config, night.input_dir, night.pipeline
+    todo: list[_Planned] = []
     for path in iter_input_files(input_dir, config.ingest.symlinks):
         rel = source_name(path, input_dir)  # printable: a name's non-UTF-8 bytes become \xff
         try:
             sha = file_sha256(resolve_input(path, input_dir, config.ingest))
         except ArticleError as exc:
-            _record_failure(state, failures, rel, "-", pipeline.fingerprint(None), run_date, exc)
+            night.fail(rel, "-", exc)
             continue
-        record = state.get(rel)
+        record = night.state.get(rel)
         if not force and record and record.sha256 == sha and _unchanged(record, pipeline):
-            skipped += 1
+            night.skipped += 1
             continue
         try:
             article, route = pipeline.prepare(path, input_dir)
@@ -305,77 +357,85 @@ def _run(
         except OutputError:
             raise  # the output folder, not this file: stop the run
         except Exception as exc:  # recorded on this file; a bug must not lose the other articles
-            _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
-    log.info(
-        "%d new or changed article(s), %d unchanged, %d failed to read, in %.1fs",
-        len(todo), skipped, len(failures), time.monotonic() - started,
-    )  # fmt: skip
-
-    # Pass 2 (execute, then commit): grouped by route, so each model is loaded once; a route's
-    # articles are translated in groups whose sentences share batches, then summarized. The
-    # executor (this process, or a Ray cluster) hands back each article as it is finished, and
-    # the driver writes its brief and commits its row right then.
-    processed = 0
-    progress = _progress(len(todo))
-    taken = state.brief_names()
+            night.fail(rel, sha, exc)
     todo.sort(key=lambda t: t[:2])
-    size = config.translate.group_articles
+    return todo
+
+
+def _execute(night: _Night, todo: list[_Planned]) -> tuple[str, int]:
+    """Pass 2 (execute, then commit): a route's articles are translated in groups whose sentences
+    share batches, then summarized. The executor (this process, or a Ray cluster) hands back each
+    article as it is finished, and the driver writes its brief and commits its row right then.
+    Returns the executor's description and how many times a model was loaded."""
+    progress = _progress(len(todo))
+    taken = night.state.brief_names()
     in_flight: dict[str, tuple[str, str, float]] = {}  # article.source_file → (rel, sha256, started)
-
-    def planned() -> Iterator[list[Article]]:
-        """The groups, each read again from disk only when the executor asks for it."""
-        for k in range(0, len(todo), size):
-            group = []
-            for _route, rel, path, sha, detection in todo[k : k + size]:
-                try:
-                    article, _ = pipeline.prepare(path, input_dir, detection)
-                    group.append(article)
-                    in_flight[article.source_file] = (rel, sha, time.monotonic())
-                except OutputError:
-                    raise
-                except Exception as exc:
-                    _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
-                    progress.update(1)
-            yield group
-
-    with make_executor(config, pipeline, Pipeline) as executor:
-        for done in executor.run(planned()):
+    with make_executor(night.config, night.pipeline) as executor:
+        for done in executor.run(_groups(night, todo, in_flight, progress)):
             rel, sha, t0 = in_flight.pop(done.source_file)
-            try:
-                if done.error is not None:
-                    raise done.error
-                assert done.article is not None  # noqa: S101
-                brief = _write_brief(done.article, rel, sha, run_date, output_dir, pipeline, state, taken)
-                processed += 1
-                log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
-            except OutputError:
-                raise  # finished briefs are committed; the next run completes the rest
-            except Exception as exc:
-                _record_failure(state, failures, rel, sha, pipeline.fingerprint(None), run_date, exc)
-            finally:
-                if done.article is not None:
-                    done.article.translation = None  # keep memory flat across the group
-                progress.update(1)
-        executed_by, loads = executor.description, pipeline.store.loads + executor.remote_loads
+            _commit(night, done, rel, sha, t0, taken, progress)
+        executed_by, loads = executor.description, night.pipeline.store.loads + executor.remote_loads
     progress.close()
+    return executed_by, loads
 
-    # The day's digest covers every article processed on that date, across runs, so a second
-    # run on the same day adds to the digest instead of replacing it.
+
+def _groups(
+    night: _Night, todo: list[_Planned], in_flight: dict[str, tuple[str, str, float]], progress
+) -> Iterator[list[Article]]:
+    """The groups, each read again from disk only when the executor asks for it."""
+    size = night.config.translate.group_articles
+    for k in range(0, len(todo), size):
+        group = []
+        for _route, rel, path, sha, detection in todo[k : k + size]:
+            try:
+                article, _ = night.pipeline.prepare(path, night.input_dir, detection)
+                group.append(article)
+                in_flight[article.source_file] = (rel, sha, time.monotonic())
+            except OutputError:
+                raise
+            except Exception as exc:
+                night.fail(rel, sha, exc)
+                progress.update(1)
+        yield group
+
+
+def _commit(
+    night: _Night, done: Finished, rel: str, sha: str, t0: float, taken: dict[str, str], progress
+) -> None:
+    """Writes the brief of one finished article and records its row, or records why it failed."""
+    try:
+        if done.error is not None:
+            raise done.error
+        assert done.article is not None  # noqa: S101
+        brief = _write_brief(
+            done.article, rel, sha, night.run_date, night.output_dir, night.pipeline, night.state, taken
+        )
+        night.processed += 1
+        log.info("%s → %s (%.1fs)", rel, brief, time.monotonic() - t0)
+    except OutputError:
+        raise  # finished briefs are committed; the next run completes the rest
+    except Exception as exc:
+        night.fail(rel, sha, exc)
+    finally:
+        if done.article is not None:
+            done.article.translation = None  # keep memory flat across the group
+        progress.update(1)
+
+
+def _publish(night: _Night, now: datetime, executed_by: str) -> Path:
+    """The night's digest. It covers every article processed on that date, across runs, so a
+    second run on the same day adds to the digest instead of replacing it."""
+    state, run_date = night.state, night.run_date
     records = state.for_run_date(run_date)
     entries = [entry_from_json(r.entry) for r in records if r.status == "done" and r.entry]
     listed = [Failure(r.source_file, r.reason or "unknown") for r in records if r.status == "failed"]
-    listed += _fetch_failures(state, run_date, failures)
-    listed = _publishable(listed, config, input_dir, output_dir)
+    listed += _fetch_failures(state, run_date, night.failures)
+    listed = _publishable(listed, night.config, night.input_dir, night.output_dir)
     path = publish_night(
-        state, run_date, entries, listed, now, output_dir, config.digest, executor=executed_by
+        state, run_date, entries, listed, now, night.output_dir, night.config.digest, executor=executed_by
     )
     state.mark_fetch_failures_reported(run_date)  # once they are in a written digest
-    state.finish_run(run_id, processed, skipped, len(failures))
-    log.info(
-        "digest %s: %d processed, %d unchanged, %d failed, %d model load(s), %.1fs",
-        path, processed, skipped, len(failures), loads, time.monotonic() - started,
-    )  # fmt: skip
-    return RunResult(path, processed, failures, loads, skipped)
+    return path
 
 
 def _fetch_failures(state: State, run_date: str, failures: list[Failure]) -> list[Failure]:

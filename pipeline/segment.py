@@ -255,7 +255,14 @@ def _is_boundary(
         return False  # "2004 m. rugpjūčio 9 d. Nr. 3D-473"
     if not (punct.startswith(".") and not punct.startswith("..")):
         return True  # ! ? … end a sentence before anything but a lower-case word
+    return _full_stop_ends(sentence, punct, lead, abbrevs, lang)
 
+
+def _full_stop_ends(sentence: str, punct: str, lead: str, abbrevs: Abbreviations, lang: str | None) -> bool:
+    """Whether a full stop ends `sentence`, judged by the word before it: a list number, an
+    ordinal, an initial or an abbreviation may keep the sentence going. `lead` is what follows,
+    past opening quotes and dashes."""
+    first = lead[:1]
     closed = any(c in CLOSERS for c in punct)
     words = sentence.rsplit(maxsplit=3)  # the last three words are all the rules look at
     token = words[-1].lstrip(OPENERS) if words else ""
@@ -289,6 +296,20 @@ def _is_boundary(
     readings = [(_norm(token), prev)]
     if prev.endswith(".") or 0 < len(prev) <= 3:
         readings.insert(0, (_norm(prev + token), words[-3].lstrip(OPENERS) if len(words) > 2 else ""))
+    known = _after_abbreviation(readings, sentence, lead, closed, upper_next, abbrevs)
+    return ordinary if known is None else known
+
+
+def _after_abbreviation(
+    readings: list[tuple[str, str]],
+    sentence: str,
+    lead: str,
+    closed: bool,
+    upper_next: bool,
+    abbrevs: Abbreviations,
+) -> bool | None:
+    """Whether a full stop after an abbreviation ends the sentence, for the first of `readings`
+    (the abbreviation, the word before it) that is one; None when none is."""
     for key, before in readings:
         if key in abbrevs.units:
             # After a number ("2024 m.", "XX в.") or another unit ("6 mln. eur.") it may close the sentence.
@@ -305,7 +326,7 @@ def _is_boundary(
             return upper_next if closed else False
         if key in abbrevs.endings:
             return upper_next
-    return ordinary
+    return None
 
 
 def split_long(sentence: str, max_tokens: int, count_tokens: Callable[[str], int]) -> list[str]:

@@ -19,11 +19,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.article import Summary
 from pipeline.backends import token_batches
 from pipeline.errors import ModelMissingError
 from pipeline.headline import HeadlineOptions, make_headline
@@ -77,17 +77,6 @@ class SummarizeOptions(BaseModel):
     headline_max_words: int = Field(14, ge=4)
     batch_tokens: int = Field(2048, ge=1024)
     max_batch_articles: int = Field(8, ge=1)
-
-
-@dataclass
-class Summary:
-    headline: str
-    key_points: list[str]
-    summary: str
-    method: str  # "abstractive" or "extractive"
-    model: str  # "<id>@<revision>" or "extractive (TF-IDF centroid)"
-    chunks: int = 1
-    warnings: list[str] = field(default_factory=list)
 
 
 class Summarizer:

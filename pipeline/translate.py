@@ -9,49 +9,26 @@ passes through. An output that hits `max_new_tokens` is flagged, never silently 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pipeline.backends import token_batches
+from pipeline.article import Article, SentencePair, Translation
+from pipeline.backends import DecodingOptions, LoadedModel, token_batches
 from pipeline.checks import CheckOptions, check_sentence
 from pipeline.errors import UnsupportedLanguageError
 from pipeline.languages import UNDETERMINED, flores_code, is_latin_text, name_of, serbian_to_cyrillic
 from pipeline.segment import SegmentOptions, split_long, split_sentences
 
 if TYPE_CHECKING:
-    from pipeline.article import Article
-    from pipeline.detect import LanguageDetector
-    from pipeline.models import LoadedModel, ModelStore
+    from pipeline.langid import LanguageDetector
+    from pipeline.models import ModelStore
 
 log = logging.getLogger("newsbrief.translate")
 
 PASSTHROUGH = "passthrough"
 UNTRANSLATED = "untranslated"  # a paragraph in a language no route covers: kept as is, flagged
 TARGET_FLORES = "eng_Latn"
-
-
-class DecodingOptions(BaseModel):
-    """Generation settings for translation.
-
-    Attributes:
-        num_beams: beam search width (1 = greedy).
-        max_length_ratio: output budget per sentence = ratio × source tokens + 10, capped by
-            `max_new_tokens`; an output that reaches it is flagged as cut.
-        max_new_tokens: hard ceiling on output tokens per sentence.
-        no_repeat_ngram_size: forbids repeating any n-gram of this size (0 = off); a guard
-            against the repetition loops seq2seq models fall into.
-        repetition_penalty: >1 discourages repeated tokens.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    num_beams: int = Field(4, ge=1)
-    max_length_ratio: float = Field(2.0, gt=0)
-    max_new_tokens: int = Field(400, gt=0)
-    no_repeat_ngram_size: int = Field(0, ge=0)
-    repetition_penalty: float = Field(1.0, ge=1.0)
 
 
 class TranslateOptions(BaseModel):
@@ -91,52 +68,6 @@ class TranslateOptions(BaseModel):
     def decoding_for(self, family: str) -> DecodingOptions:
         override = self.decoding_by_family.get(family)  # type: ignore[call-overload]
         return DecodingOptions(**{**self.decoding.model_dump(), **override}) if override else self.decoding
-
-
-@dataclass
-class SentencePair:
-    """One source sentence and its English, with where it came from and what happened to it."""
-
-    paragraph: int  # -1 for the title
-    source: str
-    english: str
-    lang: str
-    route: str  # the model whose output is kept, or "passthrough"
-    flags: list[str] = field(default_factory=list)  # problems a reader must see: "cut at max_new_tokens"
-    notes: list[str] = field(default_factory=list)  # handling, not problems: "split into 3 pieces…"
-    fallback_from: str | None = None  # the route whose output failed its checks, when a fallback was used
-
-
-@dataclass
-class Translation:
-    pairs: list[SentencePair]
-    models: dict[str, dict[str, str]]  # language → {"route", "model", "revision"}; "fallback" when used
-    decoding: dict[str, dict[str, object]]  # language → the settings used
-
-    @property
-    def fallback_count(self) -> int:
-        """Sentences that were retried on the fallback route."""
-        return sum(1 for p in self.pairs if p.fallback_from or any(f.startswith("fallback") for f in p.notes))
-
-    @property
-    def title(self) -> str | None:
-        parts = [p.english for p in self.pairs if p.paragraph == -1]
-        return " ".join(parts) if parts else None
-
-    def paragraphs(self) -> list[str]:
-        """The English body, one string per source paragraph, in order."""
-        out: dict[int, list[str]] = {}
-        for p in self.pairs:
-            if p.paragraph >= 0:
-                out.setdefault(p.paragraph, []).append(p.english)
-        return [" ".join(out[i]) for i in sorted(out)]
-
-    def sentences(self) -> list[str]:
-        return [p.english for p in self.pairs if p.paragraph >= 0]
-
-    @property
-    def flagged(self) -> list[SentencePair]:
-        return [p for p in self.pairs if p.flags]
 
 
 class Translator:

@@ -129,7 +129,7 @@ def languages_for(config: Config, name: str) -> list[str]:
 def verify_models(config: Config, names: list[str], store: ModelStore | None = None) -> list[Verdict]:
     """One verdict per model name (translation models and the summarizer), in order."""
     from pipeline.backends import SummaryDecoding
-    from pipeline.detect import LanguageDetector
+    from pipeline.langid import LanguageDetector
     from pipeline.models import ModelStore
     from pipeline.translate import Translator
 

@@ -11,7 +11,9 @@ import sys
 
 import pytest
 
-from pipeline.detect import Detection, DetectOptions, Guess, LanguageDetector, _foreign_in, _read
+from pipeline.langid import Detection, DetectOptions, Guess, LanguageDetector
+from pipeline.langid.alphabets import foreign_in
+from pipeline.langid.text import read_text
 from pipeline.languages import UNDETERMINED
 
 # Close neighbours of the languages under test, so that each test is a real choice.
@@ -135,7 +137,7 @@ def test_unknown_language_code_is_rejected() -> None:
 
 def test_import_does_no_work() -> None:
     # Importing the module must not load lingua (its models take seconds and gigabytes).
-    code = "import sys, pipeline.detect; print('lingua' in sys.modules)"
+    code = "import sys, pipeline.langid; print('lingua' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -165,8 +167,8 @@ def test_word_with_a_foreign_letter_does_not_count_for_that_language(neighbours:
     for text in ("Onlar çox yaxşı oxuyur.", "Uşaqlar axşam yatacaq."):
         assert neighbours.guess(text).lang == "az", text
     assert neighbours.guess("Çocuklar akşam erken yatacak.").lang == "tr"
-    assert _foreign_in("yatacax", "tr") and not _foreign_in("yatacax", "az")
-    assert not _foreign_in("web", "tr")  # a loan letter is no foreign one
+    assert foreign_in("yatacax", "tr") and not foreign_in("yatacax", "az")
+    assert not foreign_in("web", "tr")  # a loan letter is no foreign one
 
 
 def test_turkish_read_as_latin1_is_repaired(neighbours: LanguageDetector) -> None:
@@ -174,7 +176,7 @@ def test_turkish_read_as_latin1_is_repaired(neighbours: LanguageDetector) -> Non
     text = "Başbakan yarın Ankara'da bir açıklama yapacağını söyledi."
     damaged = text.encode("cp1254").decode("cp1252")
     assert "þ" in damaged
-    assert _read(damaged).text == text
+    assert read_text(damaged).text == text
     assert neighbours.guess(damaged).lang == "tr"
     # Czech with ý but no þ or ð stays as written.
     assert neighbours.guess("Nový most přes řeku byl otevřen.").lang == "cs"
@@ -202,14 +204,14 @@ def test_word_frequencies_settle_short_titles(lexicon_neighbours: LanguageDetect
 
 
 def test_word_lists_are_read_lazily_and_spelt_as_written() -> None:
-    code = "import sys, pipeline.detect; print('wordfreq' in sys.modules)"
+    code = "import sys, pipeline.langid; print('wordfreq' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
-    from pipeline.detect import _LEXICON_SPELLING, _lexicon
+    from pipeline.langid.lexicon import LEXICON_SPELLING, lexicon
 
-    assert _lexicon("sh")["ministar"] > _lexicon("sh").get("министар", -1000)  # Latin letters only
-    assert "министар изјавио".translate(_LEXICON_SPELLING["sr"]) == "ministar izjavio"
-    assert "آخرين".translate(_LEXICON_SPELLING["fa"]) in _lexicon("fa")
+    assert lexicon("sh")["ministar"] > lexicon("sh").get("министар", -1000)  # Latin letters only
+    assert "министар изјавио".translate(LEXICON_SPELLING["sr"]) == "ministar izjavio"
+    assert "آخرين".translate(LEXICON_SPELLING["fa"]) in lexicon("fa")
 
 
 # --- text the project did not write (issue #12) ------------------------------------------------
@@ -243,11 +245,11 @@ def test_serbian_in_latin_letters_is_serbian(everything: LanguageDetector) -> No
 
 
 def test_serbian_syntax_and_word_formation_count_without_jat() -> None:
-    from pipeline.detect import _jat_reflexes
+    from pipeline.langid.serbocroatian import jat_reflexes
 
     def counts(text: str) -> tuple[int, int, int, int]:
         words = text.lower().replace(".", "").replace(",", "").split()
-        return _jat_reflexes(words, [1.0] * len(words))
+        return jat_reflexes(words, [1.0] * len(words))
 
     # A modal with "da" and the present, and -izovati: Serbian, where Croatian says "mogu reći"
     # and "privatiziran".

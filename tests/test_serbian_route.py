@@ -44,7 +44,7 @@ def test_latin_serbian_is_transliterated_and_the_sentence_says_so(pipeline: Pipe
 
 def test_the_brief_says_latin_serbian_went_in_as_cyrillic(pipeline: Pipeline) -> None:
     from pipeline.article import Article
-    from pipeline.detect import Detection, Guess
+    from pipeline.langid import Detection, Guess
     from pipeline.translate import SERBIAN_LATIN_INPUT
 
     text = "Vlada je juče usvojila novi zakon o železnici."

@@ -12,8 +12,8 @@ from pipeline.article import Article
 from pipeline.backends import TransformersBackend, generate_kwargs
 from pipeline.checks import CheckOptions, check_sentence, repetition
 from pipeline.config import Config
-from pipeline.detect import Detection, Guess, LanguageDetector
 from pipeline.errors import UnsupportedLanguageError
+from pipeline.langid import Detection, Guess, LanguageDetector
 from pipeline.languages import table
 from pipeline.run import EXIT_OK, Pipeline, run_digest
 from pipeline.segment import split_sentences

@@ -213,3 +213,29 @@ class Page:
 
     def close(self) -> None:
         self.browser.send("Target.closeTarget", {"targetId": self.target})
+
+
+# What a test wants to know of a loaded page, read from its live DOM.
+INSPECT = """(() => {
+  const all = [...document.querySelectorAll('*')];
+  return {
+    links: [...document.querySelectorAll('a[href], link[href], script[src], img[src], form[action]')]
+      .map(e => e.href || e.src || e.action),
+    scripts: [...document.scripts].map(s => s.src || 'inline: ' + s.textContent.slice(0, 60)),
+    handlers: all.flatMap(e => [...e.attributes].filter(a => /^on/i.test(a.name))
+      .map(a => e.tagName.toLowerCase() + ' ' + a.name)),
+    images: document.images.length,
+    csp: (document.querySelector('meta[http-equiv="Content-Security-Policy"]') || {}).content || null,
+    text: document.body.innerText,
+  };
+})()"""
+
+
+def inspect(page: Page, url: str) -> dict:
+    """Loads `url` and returns its links, scripts, event-handler attributes, CSP, text, and what
+    happened while it loaded: `problems` (console, exceptions, dialogs) and `requests`."""
+    page.goto(url)
+    found = page.eval(INSPECT)
+    found["problems"] = page.problems()
+    found["requests"] = page.requests()
+    return found

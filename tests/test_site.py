@@ -58,11 +58,15 @@ def built(tiny_models, tmp_path_factory):
         shutil.copy(ARTICLES / name, config.input_dir / name)
     (config.input_dir / "ar-library.txt").write_text(ARABIC, encoding="utf-8")
     _fetched(config.input_dir, "port-record", "Klaipeda port handles record cargo", "javascript:alert(3)")
-    _fetched(config.input_dir, "port-terminal", "Klaipeda port plans a new terminal", "https://example.org/a b")
+    _fetched(
+        config.input_dir, "port-terminal", "Klaipeda port plans a new terminal", "https://example.org/a b"
+    )
     assert run_digest(config, run_date=LAST).exit_code == EXIT_OK
     out = config.output_dir
     state = json.loads((out / f"digest-{LAST}.json").read_text(encoding="utf-8"))
-    briefs = {a["source_file"]: out / "site" / f"briefs/{Path(a['brief']).stem}.html" for a in state["articles"]}
+    briefs = {
+        a["source_file"]: out / "site" / f"briefs/{Path(a['brief']).stem}.html" for a in state["articles"]
+    }
     return {"config": config, "out": out, "site": out / "site", "briefs": briefs, "tmp": tmp}
 
 
@@ -132,14 +136,23 @@ def test_a_story_page_shows_its_timeline_in_order_its_figures_and_links_to_brief
     page.goto(story.as_uri())
     rows = page.eval(
         "[...document.querySelectorAll('table.timeline tbody tr')].map(tr => ({"
-        "date: tr.cells[1].textContent, joined: tr.cells[4].textContent, isNew: tr.classList.contains('is-new'),"
+        "date: tr.cells[1].textContent, joined: tr.cells[4].textContent,"
+        "isNew: tr.classList.contains('is-new'),"
         "href: tr.cells[3].querySelector('a').href}))"
     )
     headings = page.eval("[...document.querySelectorAll('table.figures th')].map(th => th.textContent)")
-    changes = page.eval("[...document.querySelectorAll('table.figures tbody tr')].map(tr => tr.cells[4].textContent)")
+    changes = page.eval(
+        "[...document.querySelectorAll('table.figures tbody tr')].map(tr => tr.cells[4].textContent)"
+    )
     page.close()
     assert [r["joined"] for r in rows] == [night for _, night in NIGHTS]
-    assert [r["date"] for r in rows] == ["2024-11 (month only)", "2024-11-24", "2025-08-13", "2025-08-15", "2025-09-03"]
+    assert [r["date"] for r in rows] == [
+        "2024-11 (month only)",
+        "2024-11-24",
+        "2025-08-13",
+        "2025-08-15",
+        "2025-09-03",
+    ]
     assert [r["isNew"] for r in rows] == [False] * 4 + [True]  # joined on the story's last night
     for r in rows:
         assert "/briefs/" in r["href"] and _local(r["href"]).is_file()
@@ -153,7 +166,7 @@ def test_a_brief_shows_translation_and_original_side_by_side_in_its_language(bui
     for source, lang, rtl in (("ka-railway.txt", "ka", False), ("ar-library.txt", "ar", True)):
         page.goto(built["briefs"][source].as_uri())
         layout[source] = page.eval(
-            "[...document.querySelectorAll('.pair:not(.head)')].map(p => {"
+            "[...document.querySelectorAll('.pair:not(.head):not(.title)')].map(p => {"
             "const en = p.querySelector('.en'), o = p.querySelector('.orig');"
             "const a = en.getBoundingClientRect(), b = o.getBoundingClientRect();"
             "return {enLang: en.lang, lang: o.lang, dir: o.dir, text: o.textContent,"
@@ -172,7 +185,7 @@ def test_a_brief_shows_translation_and_original_side_by_side_in_its_language(bui
     page.resize(390, 800)
     page.goto(built["briefs"]["ar-library.txt"].as_uri())
     stacked = page.eval(
-        "[...document.querySelectorAll('.pair:not(.head)')].map(p => p.querySelector('.en')"
+        "[...document.querySelectorAll('.pair:not(.head):not(.title)')].map(p => p.querySelector('.en')"
         ".getBoundingClientRect().bottom <= p.querySelector('.orig').getBoundingClientRect().top)"
     )
     page.close()
@@ -282,7 +295,11 @@ def test_a_night_rewrites_only_the_pages_it_changed(built, tmp_path):
     shutil.copy(ROOT / "tests" / "fixtures" / "english" / "tbilisi-library.txt", config.input_dir)
     result = run_digest(config, run_date="2025-09-05")
     assert result.exit_code == EXIT_OK
-    changed = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() and before.get(p) != p.stat().st_mtime_ns}
+    changed = {
+        p.relative_to(site).as_posix()
+        for p in site.rglob("*")
+        if p.is_file() and before.get(p) != p.stat().st_mtime_ns
+    }
     briefs = {c for c in changed if c.startswith("briefs/")}
     stories = {c for c in changed if c.startswith("stories/")}
     assert len(briefs) == 1 and "tbilisi" in briefs.pop()

@@ -202,7 +202,7 @@ class Site:
         self.title = options.title or digest.title
         self.store = StoryStore(state, digest)
         self.report = SiteReport(self.folder)
-        # Every brief with a page: brief path → source file, and each source's current brief.
+        # Every brief with a page, and each source file's current brief.
         rows = self.db.execute(
             "SELECT source_file, brief FROM articles WHERE status = 'done' AND entry IS NOT NULL"
         ).fetchall()
@@ -363,7 +363,7 @@ class Site:
 
     def brief_page(self, r: BriefRecord, story: StoredStory | None, joined: str) -> None:
         e = r.entry
-        if e.sentences and not e.paragraphs or not e.original:
+        if (e.sentences and not e.paragraphs) or not e.original:  # stored before the site existed
             e = self._from_brief_file(e)
         by_paragraph: dict[int, list[tuple[str, list[str]]]] = {}
         for i, sentence in enumerate(e.sentences):
@@ -454,7 +454,7 @@ class Site:
         docs = []
         for r in self.records("AND run_date LIKE ?", (f"{month}-%",)):
             e = r.entry
-            if e.sentences and not e.paragraphs or not e.original:
+            if (e.sentences and not e.paragraphs) or not e.original:
                 e = self._from_brief_file(e)
             english = " ".join([*e.key_points, *e.sentences])
             original = " ".join([e.original_title or "", *e.original]).strip()

@@ -346,3 +346,34 @@ def test_direction_follows_the_script():
     assert direction("الدوحة") == direction("שלום") == "rtl"
     assert direction("თბილისი") == direction("Бургас") == direction("“Tbilisi”") == direction("") == "ltr"
     assert direction("2025: الدوحة") == "rtl"  # digits and punctuation are not letters
+
+
+def test_an_entry_stored_before_the_site_takes_its_original_from_the_brief(built, tmp_path):
+    """A state database written by an earlier version has no original text in its entries: the
+    brief page reads it back from the brief's Markdown, paragraph by paragraph."""
+    import sqlite3
+
+    from pipeline.site import build_site
+    from pipeline.state import State
+
+    shutil.copytree(built["tmp"], tmp_path / "copy", symlinks=True)
+    config = config_for(tmp_path / "copy")
+    db = sqlite3.connect(config.output_dir / "state.db")
+    (raw,) = db.execute("SELECT entry FROM articles WHERE source_file = 'ka-railway.txt'").fetchone()
+    entry = json.loads(raw)
+    for key in ("original", "original_title", "paragraphs", "flags", "translated_by", "feed_title"):
+        entry.pop(key, None)
+    db.execute("UPDATE articles SET entry = ? WHERE source_file = 'ka-railway.txt'", (json.dumps(entry),))
+    db.commit()
+    db.close()
+    page = config.output_dir / "site" / built["briefs"]["ka-railway.txt"].relative_to(built["site"])
+    before = page.read_text(encoding="utf-8")
+    page.unlink()
+    state = State(config.output_dir / "state.db")
+    try:
+        build_site(config.output_dir, state, config.digest, config.site)
+    finally:
+        state.close()
+    after = page.read_text(encoding="utf-8")
+    original = [line for line in before.split("\n") if 'class="orig" lang="ka"' in line]
+    assert original and all(line in after for line in original)  # the same paragraphs, as before

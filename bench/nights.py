@@ -11,15 +11,20 @@ so the inverted index has long lists to read, as real news has.
 Reports the time of the night's story work (matching, storing, pages, digest, index) at nights
 1, 10, 100, 200 and 365 (mean of the ten nights ending there, to smooth a shared machine's noise;
 night 1 also pays for first imports), the share of it that index.md takes (it lists every open
-story, so it grows with them by design), and the stories kept and open.
+story, so it grows with them by design), and the stories kept and open. Then the site
+(OUTPUT/site/, pipeline/site.py): the time of each night's pages (what the nightly run writes),
+and at the end the time of a full rebuild of the year (`newsbrief site`) and its size on disk.
+Each article carries an "original" as long as its English, so the search index is the size a
+translated year's would be.
 
-    python -m bench.nights [--nights 365] [--new 2] [--continuing 2] [--seed 1]
+    python -m bench.nights [--nights 365] [--new 2] [--continuing 2] [--seed 1] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, replace
@@ -27,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from pipeline.digest import DigestEntry, DigestOptions, write_index
+from pipeline.site import SiteOptions, build_site
 from pipeline.state import Record, State
 from pipeline.storystore import StoryStore, publish_night
 
@@ -84,6 +90,9 @@ def article(rng: random.Random, s: dict, run_date: str, n: int) -> DigestEntry:
         sort_key=(parts, source),
         date_precision="day",
         sentences=sentences,
+        # An "original" as long as the English, two sentences a paragraph, for the site's pages.
+        original=[" ".join(w[::-1] for w in " ".join(sentences[k : k + 2]).split()) for k in (0, 2)],
+        paragraphs=[0, 0, 1, 1],
     )
 
 
@@ -115,12 +124,32 @@ def simulate(nights: int, new: int, continuing: int, seed: int, out: Path) -> li
             # again on its own (the same, idempotent work) to show it apart.
             write_index(out, StoryStore(state, options).open_stories())
             t2 = time.perf_counter()
+            site = build_site(out, state, options, SiteOptions(), run_date=run_date)
             kept = state.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0]
             opened = state.db.execute("SELECT COUNT(*) FROM stories WHERE status = 'open'").fetchone()[0]
-            rows.append({"night": k + 1, "seconds": t1 - t0, "index": t2 - t1, "kept": kept, "open": opened})
+            rows.append(
+                {
+                    "night": k + 1, "seconds": t1 - t0, "index": t2 - t1, "kept": kept, "open": opened,
+                    "site": site.seconds, "site_written": site.written,
+                }
+            )  # fmt: skip
+        shutil.rmtree(out / "site")  # the whole year again, from nothing: `newsbrief site`
+        full = build_site(out, state, options, SiteOptions())
+        rows.append({"full": full.seconds, "files": full.written, **_disk(out / "site")})
     finally:
         state.close()
     return rows
+
+
+def _disk(folder: Path) -> dict:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    search = [p for p in files if p.parent.name == "search"]
+    return {
+        "bytes": sum(p.stat().st_size for p in files),
+        "blocks": sum(p.stat().st_blocks * 512 for p in files),  # what `du` counts
+        "search_bytes": sum(p.stat().st_size for p in search),
+        "search_files": len(search),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,20 +158,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", type=int, default=2, help="articles per night that start a story")
     parser.add_argument("--continuing", type=int, default=2, help="articles per night that continue one")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="copy the output folder here (to try a search tool on it)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="newsbrief-nights-") as tmp:
         rows = simulate(args.nights, args.new, args.continuing, args.seed, Path(tmp))
+        if args.keep:
+            shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
+    site = rows.pop()
     marks = [n for n in (1, 10, 100, 200, 365) if n <= args.nights]
     print(f"{args.nights} nights, {args.new} new + {args.continuing} continuing article(s) a night")
-    print(f"{'night':>6} {'ms/night':>9} {'of which index.md':>18} {'stories kept':>13} {'open':>6}")
+    print(
+        f"{'night':>6} {'ms/night':>9} {'of which index.md':>18} {'stories kept':>13} {'open':>6} "
+        f"{'site ms':>8} {'site files written':>19}"
+    )
     for n in marks:
         window = rows[max(0, n - 10) : n]
         ms = 1000 * sum(r["seconds"] for r in window) / len(window)
         index = 1000 * sum(r["index"] for r in window) / len(window)
-        print(f"{n:>6} {ms:>9.1f} {index:>18.1f} {rows[n - 1]['kept']:>13} {rows[n - 1]['open']:>6}")
+        site_ms = 1000 * sum(r["site"] for r in window) / len(window)
+        written = sum(r["site_written"] for r in window) / len(window)
+        print(
+            f"{n:>6} {ms:>9.1f} {index:>18.1f} {rows[n - 1]['kept']:>13} {rows[n - 1]['open']:>6} "
+            f"{site_ms:>8.1f} {written:>19.1f}"
+        )
     print(f"synthetic stories started: {args.new * args.nights} (kept fewer: some merged by shared names)")
     total = sum(r["seconds"] for r in rows)
     print(f"total {total:.1f}s; slowest night {max(r['seconds'] for r in rows) * 1000:.0f} ms")
+    nightly = sum(r["site"] for r in rows)
+    print(
+        f"site: {nightly:.1f}s of nightly pages over the year (slowest night "
+        f"{max(r['site'] for r in rows) * 1000:.0f} ms); a full rebuild of the year: {site['full']:.1f}s, "
+        f"{site['files']} files, {site['bytes'] / 1e6:.1f} MB ({site['blocks'] / 1e6:.1f} MB on disk), "
+        f"of which search index {site['search_bytes'] / 1e6:.1f} MB in {site['search_files']} files"
+    )
     return 0
 
 

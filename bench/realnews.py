@@ -138,7 +138,7 @@ def reference_entries(folder: Path) -> tuple[list[DigestEntry], dict[str, str]]:
                 date_precision="day" if date else None,
                 sentences=en_body,
                 flagged=flagged,
-                source_headline=title,
+                original_title=title,
                 source_sentences=body,
             )
         )

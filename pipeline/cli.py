@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_fetch)
 
+    p = sub.add_parser(
+        "site", parents=[common], help="rebuild OUTPUT/site/ from the output folder and its state database"
+    )
+    p.add_argument("--output", type=Path, help="output folder (default: paths.output)")
+    p.set_defaults(func=cmd_site)
+
     p = sub.add_parser("detect", parents=[common], help="print the language of each file")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -190,6 +196,27 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     for f in result.failed:
         print(f"  failed: {f.source_file}: {f.reason}", file=sys.stderr)
     return result.exit_code
+
+
+# ---- site ---------------------------------------------------------------------------------
+def cmd_site(args: argparse.Namespace, config: Config) -> int:
+    from pipeline.lock import run_lock
+    from pipeline.site import build_site
+    from pipeline.state import STATE_FILE, State
+
+    output_dir = args.output or config.output_dir
+    if not (output_dir / STATE_FILE).is_file():
+        raise ConfigError(
+            f"{output_dir} holds no {STATE_FILE}: run `newsbrief digest` first (or pass --output)"
+        )
+    with run_lock(output_dir):  # a nightly run must not write the same pages meanwhile
+        state = State(output_dir / STATE_FILE)
+        try:
+            report = build_site(output_dir, state, config.digest, config.site)
+        finally:
+            state.close()
+    print(report.line())
+    return EXIT_OK
 
 
 # ---- fetch --------------------------------------------------------------------------------

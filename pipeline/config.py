@@ -20,6 +20,7 @@ from pipeline.langid import DetectOptions
 from pipeline.languages import is_known
 from pipeline.models import ModelSpec, RuntimeOptions
 from pipeline.segment import SegmentOptions
+from pipeline.site import SiteOptions
 from pipeline.summarize import SummarizeOptions
 from pipeline.translate import PASSTHROUGH, TranslateOptions
 
@@ -45,6 +46,7 @@ class Config(BaseModel):
     translate: TranslateOptions = TranslateOptions()
     summarize: SummarizeOptions = SummarizeOptions()
     digest: DigestOptions = DigestOptions()
+    site: SiteOptions = SiteOptions()
     runtime: RuntimeOptions = RuntimeOptions()
     models: dict[str, ModelSpec] = Field(default_factory=dict)
     base_dir: Path = Field(default=Path("."), exclude=True)  # the config file's folder

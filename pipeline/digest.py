@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline.article import Article
 from pipeline.languages import name_of
-from pipeline.render import environment, render_page, write_atomic
+from pipeline.render import environment, render_page, translated_by, write_atomic
 from pipeline.stories import Story, SummarySentence, TimelineItem, build_stories, merged_summary, story_of
 
 log = logging.getLogger("newsbrief.digest")
@@ -125,9 +125,15 @@ class DigestEntry:
     summary_method: str = ""
     fallback_sentences: int = 0  # sentences a fallback model translated
     source_url: str | None = None  # the original page, when `newsbrief fetch` saved it
+    # For the site's brief page (site.py), which sets translation and original side by side:
+    original: list[str] = field(default_factory=list, repr=False)  # the source paragraphs, as read
+    original_title: str | None = None
+    paragraphs: list[int] = field(default_factory=list, repr=False)  # source paragraph of each sentence
+    flags: dict[str, list[str]] = field(default_factory=dict, repr=False)  # sentence index → its flags
+    feed_title: str | None = None
+    translated_by: str = ""  # per language: the model and its revision, as the brief says it
     # The original beside the English (`sentences`, index for index), for evidence that does not
     # depend on the translation (pipeline/evidence.py); empty in entries stored before it.
-    source_headline: str = ""
     source_sentences: list[str] = field(default_factory=list, repr=False)
 
 
@@ -208,14 +214,20 @@ def entry_for(article: Article, output_dir: Path, fallback_sentences: int = 0) -
         summary_method=article.summary.method,
         fallback_sentences=fallback_sentences,
         source_url=article.source_url,
-        source_headline=article.title or "",
+        original=list(article.paragraphs),
+        original_title=article.title,
+        paragraphs=[p.paragraph for p in body],
+        flags={str(i): list(p.flags) for i, p in enumerate(body) if p.flags},
+        feed_title=article.feed_title,
+        translated_by=translated_by(article.translation.models),
         source_sentences=[p.source for p in body],
     )
 
 
 def entry_from_json(data: dict) -> DigestEntry:
     """A stored entry (state database) back into a DigestEntry."""
-    data = dict(data)
+    known = {f.name for f in fields(DigestEntry)}
+    data = {k: v for k, v in data.items() if k in known}  # a field a later version stored is ignored
     data["sort_key"] = (tuple(data["sort_key"][0]), data["sort_key"][1])
     return DigestEntry(**data)
 
@@ -330,8 +342,12 @@ def payload(digest: Digest, max_figure_groups: int = DigestOptions().max_figure_
 
 
 def _entry_json(e: DigestEntry) -> dict[str, Any]:
-    hidden = {"sort_key", "sentences", "flagged", "key_points"}
+    hidden = {"sort_key", "sentences", "flagged", "key_points", "source_sentences", *SITE_ONLY}
     return {k: v for k, v in asdict(e).items() if k not in hidden}
+
+
+# Entry fields only the site shows: the digest's JSON twin stays as it was.
+SITE_ONLY = ("original", "original_title", "paragraphs", "flags", "feed_title", "translated_by")
 
 
 def _story_json(s: TrackedStory, max_figure_groups: int) -> dict[str, Any]:

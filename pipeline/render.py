@@ -73,7 +73,7 @@ def _ref(ch: str) -> str:
     return f"&#{ord(ch)};"
 
 
-def _visible_controls(text: str) -> str:
+def visible_controls(text: str) -> str:
     """Control characters (a NUL, a tab or line separator inside a name) as visible escapes."""
     return _CONTROL_RE.sub(lambda m: ascii(m.group())[1:-1], text)
 
@@ -81,7 +81,7 @@ def _visible_controls(text: str) -> str:
 def md_text(text: object) -> str:
     """Running Markdown text that shows exactly `text` and creates no structure: no HTML, link,
     image, emphasis, code, table column, heading, list or template tag. Line breaks are kept."""
-    text = _SPECIAL_RE.sub(lambda m: _ref(m.group()), _visible_controls(str(text)))
+    text = _SPECIAL_RE.sub(lambda m: _ref(m.group()), visible_controls(str(text)))
     return _BLOCK_RE.sub(_escape_block_start, text)
 
 
@@ -120,7 +120,7 @@ def md_inline(text: object) -> str:
     show (and copy) the exact characters. Line breaks and other control characters are shown as
     `\\n`, `\\x00`, the way the printable file name already shows bytes that are not UTF-8.
     """
-    text = _visible_controls(str(text)).replace("\n", "\\n")
+    text = visible_controls(str(text)).replace("\n", "\\n")
     return f"<code>{_SPECIAL_RE.sub(lambda m: _ref(m.group()), text)}</code>"
 
 
@@ -130,23 +130,28 @@ def md_unescape(text: str) -> str:
     return html.unescape(text)
 
 
-def link_target(url: str | None) -> str | None:
-    """An http(s) URL made safe as a Markdown link destination, or None for anything else
-    (javascript:, data:, file:, relative or malformed): only web addresses become links."""
+def web_url(url: str | None) -> str | None:
+    """An http(s) URL with everything that could end a link destination or an HTML attribute
+    percent-encoded (spaces, brackets, quotes, angle brackets, backslashes, controls), or None
+    for anything else (javascript:, data:, file:, relative or malformed): only web addresses
+    become links. The site's templates escape `&` themselves (autoescape)."""
     if not url:
         return None
     try:
         parts = urlsplit(url.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    # Percent-encode what could end the destination or start markup (spaces, brackets, quotes,
-    # angle brackets, backslashes, controls); `&` becomes an entity, which Markdown decodes back.
     safe = "/:?#@!$&*+,;=%~-._"
     rest = quote(urlunsplit(parts._replace(scheme="", netloc="")), safe=safe)
-    url = f"{parts.scheme.lower()}://{quote(parts.netloc, safe=safe + '[]')}{rest}"
-    return url.replace("&", "&amp;")
+    return f"{parts.scheme.lower()}://{quote(parts.netloc, safe=safe + '[]')}{rest}"
+
+
+def link_target(url: str | None) -> str | None:
+    """`web_url` as a Markdown link destination: `&` becomes an entity, which Markdown decodes back."""
+    url = web_url(url)
+    return url.replace("&", "&amp;") if url else None
 
 
 def markdown_link(url: str | None, text: str | None = None) -> str:
@@ -223,6 +228,11 @@ def _model_ref(m: dict[str, str]) -> str:
     return f"{m['model']}@{m['revision']}"
 
 
+def translated_by(models: dict[str, dict[str, str]]) -> str:
+    """ "Lithuanian: Helsinki-NLP/opus-mt-tc-big-lt-en@…, …": which model translated each language."""
+    return ", ".join(f"{name_of(lang)}: {_model_ref(m)}" for lang, m in sorted(models.items()))
+
+
 def render_brief(article: Article, fingerprint: str | None = None) -> str:
     det, tr, sm = article.detection, article.translation, article.summary
     assert det is not None and tr is not None and sm is not None  # noqa: S101
@@ -264,9 +274,7 @@ def render_brief(article: Article, fingerprint: str | None = None) -> str:
             sha256=article.sha256,
             encoding=article.encoding,
             removed=article.removed,
-            translated_by=", ".join(
-                f"{name_of(lang)}: {_model_ref(m)}" for lang, m in sorted(tr.models.items())
-            ),
+            translated_by=translated_by(tr.models),
             summarized_by=f"summary: {sm.model}",
             summary_method=sm.method,
         )
@@ -364,6 +372,10 @@ def read_brief(path: Path) -> dict[str, Any] | None:
         "key_points": [md_unescape(x[2:]) for x in points.split("\n") if x.startswith("- ")],
         "summary_method": str(data.get("summary_method") or ""),
         "fallback_sentences": int(data.get("fallback_sentences") or 0),
+        "source_url": data.get("source_url"),
+        "feed_title": data.get("feed"),
+        "translated_by": translated_by(data.get("translation") or {}),
+        **_original(body),
     }
     return {
         "source_file": source,
@@ -375,6 +387,22 @@ def read_brief(path: Path) -> dict[str, Any] | None:
         "entry": entry,
         "superseded": bool(data.get("superseded_by")),
         "ingested": ingested,
+    }
+
+
+def _original(body: str) -> dict[str, Any]:
+    """The original title and paragraphs from the brief's `<details>` block; the translation's
+    paragraphs are the brief's, one sentence each (for the site's side-by-side view)."""
+    details = body.split("\n<details>", 1)[1].split("</details>", 1)[0] if "\n<details>" in body else ""
+    blocks = _blocks(details.split("</summary>", 1)[1]) if "</summary>" in details else []
+    title = None
+    if blocks and blocks[0].startswith("**") and blocks[0].endswith("**"):
+        title = md_unescape(blocks.pop(0)[2:-2])
+    sentences = _blocks(_sections(body).get("Full translation", ""))
+    return {
+        "original": [md_unescape(b) for b in blocks],
+        "original_title": title,
+        "paragraphs": list(range(len(sentences))),
     }
 
 

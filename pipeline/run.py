@@ -435,7 +435,26 @@ def _publish(night: _Night, now: datetime, executed_by: str) -> Path:
         state, run_date, entries, listed, now, night.output_dir, night.config.digest, executor=executed_by
     )
     state.mark_fetch_failures_reported(run_date)  # once they are in a written digest
+    if night.config.site.enabled:
+        _build_site(night.config, night.output_dir, state, run_date, night.failures)
     return path
+
+
+def _build_site(
+    config: Config, output_dir: Path, state: State, run_date: str, failures: list[Failure]
+) -> None:
+    """The night's pages of OUTPUT/site/. The digest is written already: a bug in the site is
+    logged and counted as a failure of this run (exit 3), never lost, and the run ends normally;
+    a folder that cannot be written stops it like any other output (OutputError)."""
+    from pipeline.site import build_site
+
+    try:
+        build_site(output_dir, state, config.digest, config.site, run_date=run_date)
+    except OutputError:
+        raise
+    except Exception as exc:
+        log.error("site not updated: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        failures.append(Failure("site", f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def _fetch_failures(state: State, run_date: str, failures: list[Failure]) -> list[Failure]:
@@ -469,7 +488,10 @@ def _remove_partial_writes(output_dir: Path) -> None:
     """Deletes the temporary files of a run that was killed while writing (render.write_atomic
     writes `.<name>.<random>.tmp` and renames it into place). The run lock is held, so no other
     run is writing them now."""
-    for folder in (output_dir, output_dir / "briefs", output_dir / "stories"):
+    site = output_dir / "site"  # the default folder (site.folder); its pages are in subfolders
+    folders = [output_dir, output_dir / "briefs", output_dir / "stories", site]
+    folders += [p for p in site.iterdir() if p.is_dir()] if site.is_dir() else []
+    for folder in folders:
         for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
             tmp.unlink(missing_ok=True)
             log.warning("removed %s, left half-written by an interrupted run", tmp)

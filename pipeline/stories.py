@@ -375,7 +375,7 @@ def source_evidence(e: DigestEntry) -> Evidence:
     """The original's evidence; an entry stored before originals were kept falls back on its
     English (read as English)."""
     if e.source_sentences:
-        return evidence.read(e.source_sentences, e.language, e.source_headline)
+        return evidence.read(e.source_sentences, e.language, e.original_title or "")
     return evidence.read(e.sentences, "en", e.headline)
 
 

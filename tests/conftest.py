@@ -68,3 +68,23 @@ def digest_entry(
         date_precision="day",
         sentences=sentences,
     )
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """One headless Chromium for the whole session (tests/browser.py). Without it the browser
+    tests skip, saying why; on CI (CI=true) they fail instead, since .ci/run installs it."""
+    import os
+
+    try:
+        from tests.browser import Browser, find_chromium
+    except ImportError as exc:  # websocket-client missing from the venv
+        reason = f"the browser tests need websocket-client ({exc}); run `make setup`"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    executable = find_chromium()
+    if executable is None:
+        reason = "chromium is not installed (Debian: apt-get install chromium); the browser tests need it"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    b = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()

@@ -87,7 +87,7 @@ def entry(name: str, lang: str, title: str, body: list[str], *, flagged: bool = 
         date_precision="day",
         sentences=english,
         flagged=list(range(len(body))) if flagged else [],
-        source_headline=title,
+        original_title=title,
         source_sentences=body,
     )
 
@@ -137,7 +137,7 @@ def test_meaningless_english_does_not_tie_unrelated_stories_together():
 
 def test_a_translation_that_keeps_nothing_the_original_names_is_not_trusted():
     e = summit()[0]
-    source = evidence.read(e.source_sentences, e.language, e.source_headline)
+    source = evidence.read(e.source_sentences, e.language, e.original_title or "")
     assert translation_quality(e, source) == 0.0
     good = DigestEntry(
         **{

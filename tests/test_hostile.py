@@ -396,3 +396,39 @@ def test_config_ingest_symlinks_is_validated():
         IngestOptions(symlinks="sometimes")
     assert IngestOptions().symlinks == "inside"
     assert load_config(ROOT / "config.yaml").ingest.symlinks == "inside"
+
+
+# ---- the site, in a real browser --------------------------------------------------------------
+
+
+def test_the_hostile_folder_renders_in_a_browser_with_no_live_tag(hostile, browser):
+    """Every page of the site the hostile run wrote: no script runs (none is on the page but the
+    search page's own), no element has an event handler, no image or other request leaves the
+    site folder, nothing is logged; the hostile text and name show as text."""
+    from tests.browser import inspect
+
+    site = hostile["out"] / "site"
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= len(hostile["briefs"]) + 3
+    page = browser.page()
+    seen = {p.relative_to(site).as_posix(): inspect(page, p.as_uri()) for p in pages}
+    page.goto((site / "search.html").as_uri() + "?q=onerror")
+    results = page.eval("[...document.querySelectorAll('#results li')].map(li => li.textContent)")
+    search_seen = {"problems": page.problems(), "handlers": page.eval(
+        "[...document.querySelectorAll('*')].flatMap(e => [...e.attributes].filter(a => /^on/i.test(a.name)))"
+        ".length"
+    ), "images": page.eval("document.images.length")}  # fmt: skip
+    page.close()
+    for rel, s in seen.items():
+        assert s["problems"] == [], (rel, s["problems"])  # no dialog, no error, no CSP report
+        assert s["handlers"] == [] and s["images"] == 0, rel
+        own = [x for x in s["scripts"] if x.startswith(site.as_uri() + "/")]
+        assert s["scripts"] == (own if rel == "search.html" else []), (rel, s["scripts"])
+        for url in s["requests"]:
+            assert url.startswith(site.as_uri() + "/"), (rel, url)
+    brief = seen[f"briefs/{hostile['briefs'][HOSTILE_NAME][0].stem}.html"]["text"]
+    assert "<img src=x onerror=alert(1)>" in brief and "<script>alert(2)</script>" in brief
+    assert "[click](javascript:alert(1))" in brief and "{% include secret.html %}" in brief
+    assert "we`ird|na]me<img src=x onerror=alert(1)>\\nx.txt" in brief  # the name, line break shown
+    assert results and any("onerror" in r for r in results)  # search shows it, as text
+    assert search_seen == {"problems": [], "handlers": 0, "images": 0}

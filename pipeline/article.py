@@ -109,3 +109,37 @@ class Summary:
     model: str  # "<id>@<revision>" or "extractive (TF-IDF centroid)"
     chunks: int = 1
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DigestEntry:
+    """What the digest knows of one article. Plain JSON-able fields: it is stored between runs
+    (a later run on the same day rebuilds the day's digest from it), so new fields get defaults."""
+
+    brief: str  # link relative to the output folder
+    date: str
+    language: str
+    language_name: str
+    source_file: str
+    headline: str
+    summary: str
+    warnings: list[str]
+    flagged_sentences: int
+    sort_key: tuple = field(repr=False, default=())
+    date_precision: str | None = None  # "day", "month", "year"; None when undated
+    sentences: list[str] = field(default_factory=list, repr=False)  # the English body, in order
+    flagged: list[int] = field(default_factory=list, repr=False)  # indices of flagged sentences
+    key_points: list[str] = field(default_factory=list, repr=False)
+    summary_method: str = ""
+    fallback_sentences: int = 0  # sentences a fallback model translated
+    source_url: str | None = None  # the original page, when `newsbrief fetch` saved it
+    # For the site's brief page (site.py), which sets translation and original side by side:
+    original: list[str] = field(default_factory=list, repr=False)  # the source paragraphs, as read
+    original_title: str | None = None
+    paragraphs: list[int] = field(default_factory=list, repr=False)  # source paragraph of each sentence
+    flags: dict[str, list[str]] = field(default_factory=dict, repr=False)  # sentence index → its flags
+    feed_title: str | None = None
+    translated_by: str = ""  # per language: the model and its revision, as the brief says it
+    # The original beside the English (`sentences`, index for index), for evidence that does not
+    # depend on the translation (pipeline/evidence.py); empty in entries stored before it.
+    source_sentences: list[str] = field(default_factory=list, repr=False)

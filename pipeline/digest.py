@@ -23,118 +23,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from pipeline.article import Article
+from pipeline.article import Article, DigestEntry
 from pipeline.languages import name_of
 from pipeline.render import environment, render_page, translated_by, write_atomic
-from pipeline.stories import Story, SummarySentence, TimelineItem, build_stories, merged_summary, story_of
+from pipeline.stories import (
+    DigestOptions,
+    Story,
+    SummarySentence,
+    TimelineItem,
+    build_stories,
+    merged_summary,
+    story_of,
+)
 
 log = logging.getLogger("newsbrief.digest")
 
 DIGEST_RE = re.compile(r"^digest-(\d{4}-\d{2}-\d{2})\.md$")
 
 
-class DigestOptions(BaseModel):
-    """How the digest groups articles into stories and what it shows of each.
-
-    Attributes:
-        title: the digest's heading.
-        min_similarity: groups of articles merge into one story while their average pairwise
-            similarity (0-1) is at least this. Lower merges more; 1 keeps every article apart.
-        name_weight: how many words one mention of a name or place weighs in the TF-IDF vectors
-            whose cosine is that similarity (names are the evidence that survives translation).
-        min_shared_names: a pair of articles sharing fewer names, places or figures than this
-            is not similar at all, whatever its words (0 turns the rule off).
-        name_share: two groups never merge when each owns a name: at least this share of its
-            articles (it has five or more) are about the name (headline, lead, or twice), and
-            hardly any of the other's mention it. This parts look-alike events (two arrests of
-            players of one team, two fires at one supermarket chain). 0 turns the rule off.
-        translation_weight: how much the English weighs in a pair's similarity when both
-            translations are trusted; the rest is the originals' evidence (the names, places
-            and figures they give, and for two articles in one language their words). A pair
-            whose English is flagged, fell back or lost what the original names weighs its
-            English in proportion less (stories.translation_quality). 0: originals only.
-        min_shared_source: on the originals' side, a pair of articles sharing fewer names,
-            places or figures than this is not similar at all: one famous name (Trump, Putin)
-            or one country is not a story.
-        summary_sentences: the most sentences in a story's merged summary; a story gets at most
-            two more than it has articles (a one-article story: 3).
-        max_figure_groups: the most quantities listed under a story's key figures.
-        gist_max_chars: a timeline line's sentence is cut at a word boundary past this length.
-        story_window_days: how long a story stays open without a new article: a new article is
-            only matched with stories updated within this many days of the run date (the most
-            recently updated first); older stories are closed and keep their page.
-        figure_synonyms: more quantity synonyms, added to the built-in table in figures.py
-            (troops = soldiers = military personnel, euros = EUR = €, …): a quantity's name →
-            the words (singular) and symbols that count the same thing. A name given here
-            replaces the built-in entry of that name.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    title: str = "News digest"
-    min_similarity: float = Field(0.125, ge=0.0, le=1.0)
-    name_weight: int = Field(2, ge=0, le=10)
-    min_shared_names: int = Field(1, ge=0)
-    name_share: float = Field(0.67, ge=0.0, le=1.0)
-    translation_weight: float = Field(0.75, ge=0.0, le=1.0)
-    min_shared_source: int = Field(2, ge=0)
-    summary_sentences: int = Field(5, ge=1, le=12)
-    max_figure_groups: int = Field(6, ge=0)
-    gist_max_chars: int = Field(220, ge=40)
-    story_window_days: int = Field(365, ge=1)
-    figure_synonyms: dict[str, list[str]] = {}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _retired_keys(cls, data: Any) -> Any:
-        # `text_weight` mixed two cosines until names joined the one TF-IDF vector (name_weight):
-        # a config written for the old grouping still loads, and says the key does nothing now.
-        if isinstance(data, dict) and "text_weight" in data:
-            data = {k: v for k, v in data.items() if k != "text_weight"}
-            log.warning("digest.text_weight is no longer used (names weigh in via name_weight): remove it")
-        return data
-
-
 @dataclass(frozen=True)
 class Failure:
     source_file: str
     reason: str
-
-
-@dataclass
-class DigestEntry:
-    """What the digest knows of one article. Plain JSON-able fields: it is stored between runs
-    (a later run on the same day rebuilds the day's digest from it), so new fields get defaults."""
-
-    brief: str  # link relative to the output folder
-    date: str
-    language: str
-    language_name: str
-    source_file: str
-    headline: str
-    summary: str
-    warnings: list[str]
-    flagged_sentences: int
-    sort_key: tuple = field(repr=False, default=())
-    date_precision: str | None = None  # "day", "month", "year"; None when undated
-    sentences: list[str] = field(default_factory=list, repr=False)  # the English body, in order
-    flagged: list[int] = field(default_factory=list, repr=False)  # indices of flagged sentences
-    key_points: list[str] = field(default_factory=list, repr=False)
-    summary_method: str = ""
-    fallback_sentences: int = 0  # sentences a fallback model translated
-    source_url: str | None = None  # the original page, when `newsbrief fetch` saved it
-    # For the site's brief page (site.py), which sets translation and original side by side:
-    original: list[str] = field(default_factory=list, repr=False)  # the source paragraphs, as read
-    original_title: str | None = None
-    paragraphs: list[int] = field(default_factory=list, repr=False)  # source paragraph of each sentence
-    flags: dict[str, list[str]] = field(default_factory=dict, repr=False)  # sentence index → its flags
-    feed_title: str | None = None
-    translated_by: str = ""  # per language: the model and its revision, as the brief says it
-    # The original beside the English (`sentences`, index for index), for evidence that does not
-    # depend on the translation (pipeline/evidence.py); empty in entries stored before it.
-    source_sentences: list[str] = field(default_factory=list, repr=False)
 
 
 @dataclass

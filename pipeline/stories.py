@@ -35,7 +35,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline import evidence
 from pipeline.evidence import Evidence
@@ -47,7 +49,7 @@ from pipeline.summarize import STOPWORDS, centrality, fact_level, shorten, tfidf
 if TYPE_CHECKING:
     import numpy as np
 
-    from pipeline.digest import DigestEntry, DigestOptions
+from pipeline.article import DigestEntry
 
 log = logging.getLogger("newsbrief.stories")
 
@@ -217,6 +219,68 @@ def why_joined(feats: Sequence[Features]) -> list[list[str]]:
             why.extend(list(dict.fromkeys(labels[m] for m in shared if labels[m] not in why))[:most])
         out.append(why)
     return out
+
+
+class DigestOptions(BaseModel):
+    """How the digest groups articles into stories and what it shows of each.
+
+    Attributes:
+        title: the digest's heading.
+        min_similarity: groups of articles merge into one story while their average pairwise
+            similarity (0-1) is at least this. Lower merges more; 1 keeps every article apart.
+        name_weight: how many words one mention of a name or place weighs in the TF-IDF vectors
+            whose cosine is that similarity (names are the evidence that survives translation).
+        min_shared_names: a pair of articles sharing fewer names, places or figures than this
+            is not similar at all, whatever its words (0 turns the rule off).
+        name_share: two groups never merge when each owns a name: at least this share of its
+            articles (it has five or more) are about the name (headline, lead, or twice), and
+            hardly any of the other's mention it. This parts look-alike events (two arrests of
+            players of one team, two fires at one supermarket chain). 0 turns the rule off.
+        translation_weight: how much the English weighs in a pair's similarity when both
+            translations are trusted; the rest is the originals' evidence (the names, places
+            and figures they give, and for two articles in one language their words). A pair
+            whose English is flagged, fell back or lost what the original names weighs its
+            English in proportion less (stories.translation_quality). 0: originals only.
+        min_shared_source: on the originals' side, a pair of articles sharing fewer names,
+            places or figures than this is not similar at all: one famous name (Trump, Putin)
+            or one country is not a story.
+        summary_sentences: the most sentences in a story's merged summary; a story gets at most
+            two more than it has articles (a one-article story: 3).
+        max_figure_groups: the most quantities listed under a story's key figures.
+        gist_max_chars: a timeline line's sentence is cut at a word boundary past this length.
+        story_window_days: how long a story stays open without a new article: a new article is
+            only matched with stories updated within this many days of the run date (the most
+            recently updated first); older stories are closed and keep their page.
+        figure_synonyms: more quantity synonyms, added to the built-in table in figures.py
+            (troops = soldiers = military personnel, euros = EUR = €, …): a quantity's name →
+            the words (singular) and symbols that count the same thing. A name given here
+            replaces the built-in entry of that name.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = "News digest"
+    min_similarity: float = Field(0.125, ge=0.0, le=1.0)
+    name_weight: int = Field(2, ge=0, le=10)
+    min_shared_names: int = Field(1, ge=0)
+    name_share: float = Field(0.67, ge=0.0, le=1.0)
+    translation_weight: float = Field(0.75, ge=0.0, le=1.0)
+    min_shared_source: int = Field(2, ge=0)
+    summary_sentences: int = Field(5, ge=1, le=12)
+    max_figure_groups: int = Field(6, ge=0)
+    gist_max_chars: int = Field(220, ge=40)
+    story_window_days: int = Field(365, ge=1)
+    figure_synonyms: dict[str, list[str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        # `text_weight` mixed two cosines until names joined the one TF-IDF vector (name_weight):
+        # a config written for the old grouping still loads, and says the key does nothing now.
+        if isinstance(data, dict) and "text_weight" in data:
+            data = {k: v for k, v in data.items() if k != "text_weight"}
+            log.warning("digest.text_weight is no longer used (names weigh in via name_weight): remove it")
+        return data
 
 
 # ---- similarity and clustering ---------------------------------------------------------

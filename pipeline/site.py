@@ -102,6 +102,7 @@ class TimelineRow:
     joined_page: str | None  # that night's page, when there is one
     new: bool  # joined on the story's latest night (of a story that started earlier)
     brief: str | None  # its page, relative to the site root
+    shares: list[str] = field(default_factory=list)  # what it shares with the story's others
 
 
 def _article_cell(r: TimelineRow) -> dict:
@@ -124,6 +125,7 @@ TIMELINE_COLUMNS = [
     Column("Language", lambda r: r.entry.language_name),
     Column("Article", _article_cell, "wide"),
     Column("Joined", lambda r: {"text": r.joined, "href": r.joined_page}, "date"),
+    Column("Shares", lambda r: ", ".join(r.shares)),
     Column("Warnings", _warnings_cell),
 ]
 
@@ -348,6 +350,7 @@ class Site:
                 else None,
                 x.entry.source_file in new,
                 self.link_to_brief(x.entry.brief, x.entry.source_file),
+                x.why,
             )
             for x in t.story.timeline
         ]

@@ -219,3 +219,8 @@ def test_a_second_night_article_in_another_script_joins_the_story_the_first_nigh
     story = next(s for s in two["stories"] if s["id"] == first["id"])
     ka = next(a for a in story["articles"] if a["source_file"] == "summit-ka.txt")
     assert "Vladivostok" in ka["shares"] and "North Korea" in ka["shares"]
+    # The site's story page shows the same, in its own column.
+    (page,) = (config.output_dir / "site" / "stories").glob(f"{first['id']}-*.html")
+    html = page.read_text(encoding="utf-8")
+    assert "Shares" in html
+    assert "Vladivostok" in html and "North Korea" in html

@@ -43,7 +43,8 @@ NUMBER_RE = re.compile(
     r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u202f.,’']\d{3})+(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+(?:[.,]\d+)?"
 )
 # A name is cut to this many letters after folding: long enough that unrelated names rarely meet
-# (`puti`, `kurs`, `kore`), short enough that case endings fall away (Putinas, Путина, პუტინის).
+# (`putin`, `kursk`, `korei`), short enough that case endings fall away (Putinas, Путина, პუტინის).
+# Set by that reasoning, not fitted; the benches' grid did not vary it.
 NAME_STEM = 5
 MIN_NAME_LETTERS = 3  # shorter romanised words (Un, In, de) are initials or particles, not evidence
 WORD_STEM = 6  # the original's words, for comparing articles in one language, cut like names
@@ -97,10 +98,6 @@ def romanise(text: str) -> str:
 def fold(word: str) -> str:
     """A word of any script, romanised and spelled the way most transliterations agree on."""
     return fold_latin(romanise(word))
-
-
-def stem(word: str, size: int = NAME_STEM) -> str:
-    return fold(word)[:size]
 
 
 def _is_cased(word: str) -> bool:

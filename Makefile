@@ -7,7 +7,7 @@ TINY   := config.tiny.yaml
 # The CPU build of torch; an unpinned torch pulls several GB of CUDA wheels.
 TORCH  ?= torch==2.13.0
 
-.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory bench-nights bench-scale lint format doctor clean
+.PHONY: setup digest test models tiny-models bench bench-quick bench-langid bench-segment bench-stories bench-memory bench-nights bench-scale lint format doctor docs clean
 
 setup: $(VENV)/.installed
 
@@ -73,6 +73,10 @@ bench-stories: setup tiny-models
 ## A year of nights on a real state database: time per night as the stories kept grow.
 bench-nights: setup
 	$(PY) -m bench.nights
+
+## docs/configuration-reference.md from the options classes (tests/test_docs.py fails when it is stale).
+docs: setup
+	$(PY) -m pipeline.configdoc
 
 lint: setup
 	$(PY) -m ruff check pipeline tests bench

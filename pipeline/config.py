@@ -26,7 +26,13 @@ from pipeline.translate import PASSTHROUGH, TranslateOptions
 
 
 class Paths(BaseModel):
-    """Attributes: input (the inbox), output (briefs, digests, logs, state), models (the local store)."""
+    """Where articles are read and everything is written (relative to the config file).
+
+    Attributes:
+        input: the inbox: the folder of articles, and where `newsbrief fetch` saves feed items.
+        output: briefs, digests, story pages, logs and the state database.
+        models: the local model store (`make models` downloads and converts into it).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +42,22 @@ class Paths(BaseModel):
 
 
 class Config(BaseModel):
+    """config.yaml: one section per stage, each the options object of the stage that owns it.
+
+    Attributes:
+        paths: where articles are read and everything is written.
+        fetch: which feeds `newsbrief fetch` reads and how politely.
+        ingest: how input files are read.
+        detect: how languages are identified.
+        segment: how text is split into sentences.
+        translate: which model translates which language, and how batches are built.
+        summarize: how briefs are summarized.
+        digest: how the digest groups articles into stories and what it shows of each.
+        site: the static HTML site written next to the Markdown, searchable offline.
+        runtime: where and how models run (this machine or a Ray cluster).
+        models: the models routes can name: a name of your choice → where to get it and how to run it.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     paths: Paths = Paths()

@@ -76,7 +76,7 @@ bench-nights: setup
 
 ## docs/configuration-reference.md from the options classes (tests/test_docs.py fails when it is stale).
 docs: setup
-	$(PY) -m pipeline.configdoc
+	$(PY) -m pipeline.configdoc docs/configuration-reference.md
 
 lint: setup
 	$(PY) -m ruff check pipeline tests bench

@@ -215,10 +215,12 @@ def seeds_check(work: Path) -> tuple[int, list[int], list[DigestEntry]]:
     return len(sizes), sizes, entries
 
 
-def pair_table(unit: Unit, predicted: Clusters) -> dict[tuple[str, str], tuple[int, int]]:
-    """Per language pair: (gold pairs of one event put together, gold pairs of one event)."""
+def pair_table(
+    unit: Unit, predicted: Clusters, lang: dict[str, str]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """Per language pair (gold languages): (gold pairs of one event put together, gold pairs of
+    one event)."""
     story = {f: k for k, g in enumerate(predicted) for f in g}
-    lang = {e.source_file: e.language_name for e in unit.entries}
     out: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     files = sorted(unit.gold)
     for a, b in itertools.combinations(files, 2):
@@ -314,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     for u in units:
         score, predicted = u.score(base)
         by_set[u.name][u.kind] = score
-        pairs[f"{u.name} {u.kind}"] = pair_table(u, predicted)
+        gold = json.loads((REALNEWS / u.name / "gold.json").read_text(encoding="utf-8"))
+        langs = {Path(rel).name: g["lang"] for rel, g in gold.items()}
+        pairs[f"{u.name} {u.kind}"] = pair_table(u, predicted, langs)
     for name in args.sets:
         if name not in by_set:
             continue
@@ -327,7 +331,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("   * the issue's targets: tiny F1 ≥ 0.80 and P ≥ 0.95; given the reference F1 ≥ 0.95\n")
     if args.pairs:
-        print("   pairs of one gold event put together, per language pair (together/all):")
+        print("   per language: pairs of one gold event with an article in another language, put together")
+        print("   (together/all, every set), given the reference | original with the tiny models:")
+        per_lang: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for key, table in pairs.items():
+            kind = key.rsplit(" ", 1)[1]
+            for (a, b), (t, n) in table.items():
+                for lang in {a, b} if a != b else ():
+                    per_lang[lang][kind][0] += t
+                    per_lang[lang][kind][1] += n
+        for lang, kinds in sorted(per_lang.items()):
+            ref, tiny = kinds.get("reference", [0, 0]), kinds.get("tiny", [0, 0])
+            print(f"   {lang:<8} {ref[0]:>3}/{ref[1]:<3} | {tiny[0]:>3}/{tiny[1]:<3}")
+        print("   per language pair and set:")
         for key, table in pairs.items():
             cells = ", ".join(f"{a}-{b} {t}/{n}" for (a, b), (t, n) in sorted(table.items()) if a != b)
             print(f"   {key}: {cells}")

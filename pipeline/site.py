@@ -43,7 +43,7 @@ from pipeline.errors import OutputError
 from pipeline.languages import name_of
 from pipeline.render import read_brief, visible_controls, web_url, write_atomic
 from pipeline.state import State
-from pipeline.storystore import StoredStory, StoryStore
+from pipeline.storystore import StoredStory, StoryStore, memberships
 
 log = logging.getLogger("newsbrief.site")
 
@@ -241,16 +241,7 @@ class Site:
 
     def story_of(self, sources: list[str]) -> dict[str, tuple[str, str]]:
         """Source file → (story id, night it joined)."""
-        out: dict[str, tuple[str, str]] = {}
-        for k in range(0, len(sources), 500):
-            chunk = sources[k : k + 500]
-            rows = self.db.execute(
-                "SELECT source_file, story_id, joined FROM story_articles "
-                f"WHERE source_file IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            out.update((s, (sid, joined)) for s, sid, joined in rows)
-        return out
+        return memberships(self.db, sources)
 
     def link_to_brief(self, brief: str | None, source_file: str) -> str | None:
         """The page of a brief a digest named: itself, else its source's current brief."""

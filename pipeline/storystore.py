@@ -87,6 +87,20 @@ class Night:
     closed: int  # stories closed tonight (no new article within the window)
 
 
+def memberships(db: sqlite3.Connection, source_files: list[str]) -> dict[str, tuple[str, str]]:
+    """Source file → (its story's id, the night it joined), for the files that are in a story."""
+    out: dict[str, tuple[str, str]] = {}
+    for k in range(0, len(source_files), 500):  # SQLite's limit on bound parameters
+        chunk = source_files[k : k + 500]
+        rows = db.execute(
+            "SELECT source_file, story_id, joined FROM story_articles "
+            f"WHERE source_file IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        out.update((src, (sid, joined)) for src, sid, joined in rows)
+    return out
+
+
 class StoryStore:
     """The stories in the state database; one per run, on the run's State connection."""
 
@@ -296,16 +310,7 @@ class StoryStore:
     # ---- reading -----------------------------------------------------------------------
 
     def _assigned(self, source_files: list[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for k in range(0, len(source_files), 500):
-            chunk = source_files[k : k + 500]
-            rows = self.db.execute(
-                "SELECT source_file, story_id FROM story_articles "
-                f"WHERE source_file IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            )
-            out.update(dict(rows))
-        return out
+        return {src: sid for src, (sid, _) in memberships(self.db, source_files).items()}
 
     def get(self, sid: str) -> StoredStory | None:
         row = self.db.execute(

@@ -8,7 +8,7 @@ articles/s and the driver's peak memory, Ray's overhead per article and where it
 (joining the cluster, until the first brief, the rest), and checks that both wrote the same briefs.
 
 Then, on paper: how many nodes a night of `--night` articles (5,000) needs to finish within
-`--hours` (2) on CPU and on GPU, from the per-article cost of the real-size models (README,
+`--hours` (2) on CPU and on GPU, from the per-article cost of the real-size models (docs/performance.md:
 Performance: `make bench`) and the Ray overhead measured here.
 """
 
@@ -55,7 +55,7 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"rc": rc, "peak_rss_mb": peak, **marks}))
 """
 
-# Real-size models on one 2-core node, from README "Performance" (`make bench`, CTranslate2 int8,
+# Real-size models on one 2-core node, from docs/performance.md (`make bench`, CTranslate2 int8,
 # the default settings): output tokens per second.
 NLLB_TOKENS_PER_S = 63.4
 SUMMARY_TOKENS_PER_S = 119.8
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _on_paper(args: argparse.Namespace, ray_per_article_s: float) -> None:
-    """Nodes for a night, from the real-size models' cost on a 2-core node (README, `make bench`)."""
+    """Nodes for a night, from the real-size models' cost on a 2-core node (docs/performance.md)."""
     translate_s = args.tokens_per_article / NLLB_TOKENS_PER_S
     summary_s = SUMMARY_TOKENS / SUMMARY_TOKENS_PER_S
     per_article = translate_s + summary_s  # seconds of one 2-core actor (2 CTranslate2 threads)

@@ -11,7 +11,7 @@ Pages (every link relative, so the folder works from `file://` and from any stat
 side by side, paragraph by paragraph) and `search.html`. Search runs in the browser over an
 index written as JavaScript files (`search/<yyyy-mm>.js`, one per month of briefs, and
 `search/stories.js`) that assign to a global: a `<script src>` loads from `file://`, where
-`fetch()` (and so Pagefind) cannot. See the README, "Read it in a browser", for the measurement.
+`fetch()` (and so Pagefind) cannot. See docs/site.md for the measurement.
 
 Safe by construction: Jinja2 autoescape on every template, links to the outside only for
 http(s) addresses (render.web_url), a Content-Security-Policy meta tag on every page (scripts

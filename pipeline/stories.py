@@ -19,7 +19,7 @@ cannot part them; what does is that each is about a name the other does not ment
 player, another town). Two groups that each own such a name (`conflict`) never merge. Everything
 is ordered by date and file name first, ties break by index, so the same input gives the same
 stories in the same order. Cost is O(n³) in the articles of one digest, about a second for a
-hundred. Measured on ECB+ news with gold events: `make bench-stories` (README, Stories).
+hundred. Measured on ECB+ news with gold events: `make bench-stories` (docs/stories.md).
 
 The merged summary is extractive, by choice: sentences from all the story's articles are ranked
 by how central they are to the story (each article weighing the same), how many other articles

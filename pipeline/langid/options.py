@@ -35,7 +35,7 @@ class DetectOptions(BaseModel):
 
     languages: list[str] = []
     # A screen of 16 leaders lost UD sentences with all languages (98.72 % against 99.09 % with
-    # every full model, README "Language identification"); 24, up to 0.99999999 of the screen's
+    # every full model, docs/language-id.md); 24, up to 0.99999999 of the screen's
     # belief, keeps the all-language figures (265fbf1, 3f873bd) at 2.4 s / 191 MB for one
     # `newsbrief detect` on a Latin file instead of 7.1 s / 459 MB (`bench.langid --cost-only`).
     screen_top: int = Field(24, ge=0)

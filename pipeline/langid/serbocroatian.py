@@ -6,7 +6,7 @@ standard a Latin text follows shows in the reflex of old jat (ekavian posle, det
 ijekavian poslije, dijete), in syntax (mogu da kažu against mogu reći), in word formation
 (-izovati against -izirati, biće against bit će) and in the vocabulary of the state (hiljada/tisuća,
 opština/općina). Facts from the grammars, not from any test text. Measured by `make bench-langid`
-(UD development sentences through `newsbrief detect`, README "Language identification"): Serbian
+(UD development sentences through `newsbrief detect`, docs/language-id.md): Serbian
 0.0 % before these rules, 68.0 % with the jat lists (edba746), 95.0 % with syntax, word formation,
 the lean below and the per-article reading (3f873bd).
 """
@@ -23,7 +23,7 @@ from pipeline.langid.text import Text
 SERBO_CROATIAN = ("sr", "hr", "bs")
 # The confidence share of a Latin Serbo-Croatian text with no evidence either way: below
 # `paragraph_switch_confidence` (0.9), so any paragraph with evidence outvotes it in an article.
-# Serbia's Latin press outnumbers Bosnia's (3f873bd; README: of 150 Bosnian portal sentences,
+# Serbia's Latin press outnumbers Bosnia's (3f873bd; docs/language-id.md: of 150 Bosnian portal sentences,
 # 124 -> 86 read as Bosnian, but joined three at a time, as an article gives them, 46 of 50 before
 # and after).
 SERBIAN_LEAN = 0.6

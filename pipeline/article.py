@@ -73,6 +73,13 @@ class Translation:
     pairs: list[SentencePair]
     models: dict[str, dict[str, str]]  # language → {"route", "model", "revision"}; "fallback" when used
     decoding: dict[str, dict[str, object]]  # language → the settings used
+    # language (and "fallback" when used) → the output vocabulary its model decoded with, and why
+    vocabularies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def used_a_vocabulary_map(self) -> bool:
+        """Whether any of it was decoded with an output vocabulary map (`english` or `latin`)."""
+        return any(not v.startswith("all") for v in self.vocabularies.values())
 
     @property
     def fallback_count(self) -> int:
@@ -132,6 +139,7 @@ class DigestEntry:
     key_points: list[str] = field(default_factory=list, repr=False)
     summary_method: str = ""
     fallback_sentences: int = 0  # sentences a fallback model translated
+    vocabulary_map: bool = False  # translated with an output vocabulary map (not the whole vocabulary)
     source_url: str | None = None  # the original page, when `newsbrief fetch` saved it
     # For the site's brief page (site.py), which sets translation and original side by side:
     original: list[str] = field(default_factory=list, repr=False)  # the source paragraphs, as read

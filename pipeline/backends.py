@@ -43,10 +43,14 @@ class ModelSpec(BaseModel):
             faster on a CPU and a quarter of the memory, and its process never imports torch.
         quantization: the CTranslate2 copy's weight type (`int8` on CPU; `int8_float16` or
             `float16` for CUDA).
-        output_vocabulary: `all`, or `latin`: a CTranslate2 translation model scores only the
-            Latin-script tokens of its vocabulary at each step (English needs no other script).
-            Faster, most of all for NLLB's 256k-token vocabulary; off by default because its
-            effect on the real models' translations is not measured here.
+        output_vocabulary: which tokens a CTranslate2 translation model scores at each step.
+            `english`: only the pieces its own tokenizer cuts English into (`vmap.txt`, written
+            by `models convert`); `latin`: every Latin-script token; `all`: the whole
+            vocabulary. Fewer rows are faster, most of all for NLLB's 256k-token vocabulary.
+            `auto` (the default): `english` once `newsbrief models verify` has found that it
+            translates its built-in texts exactly as the whole vocabulary does on this copy of
+            the model (the decision is kept in models/models.lock.json); `all` until then, and
+            for a transformers backend or the summarizer. See docs/fast-path.md.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -58,12 +62,16 @@ class ModelSpec(BaseModel):
     max_input_tokens: int = Field(512, gt=8)
     backend: Literal["transformers", "ctranslate2"] = "transformers"
     quantization: Literal["int8", "int8_float32", "int8_float16", "float16", "float32"] = "int8"
-    output_vocabulary: Literal["all", "latin"] = "all"
+    output_vocabulary: Literal["auto", "all", "english", "latin"] = "auto"
 
     @model_validator(mode="after")
-    def _latin_needs_a_converted_translator(self) -> ModelSpec:
-        if self.output_vocabulary == "latin" and (self.backend != "ctranslate2" or self.family == "bart"):
-            raise ValueError("output_vocabulary: latin needs backend ctranslate2 and a translation model")
+    def _a_map_needs_a_converted_translator(self) -> ModelSpec:
+        forced = self.output_vocabulary in ("english", "latin")
+        if forced and (self.backend != "ctranslate2" or self.family == "bart"):
+            raise ValueError(
+                f"output_vocabulary: {self.output_vocabulary} needs backend ctranslate2 "
+                "and a translation model"
+            )
         return self
 
     @field_validator("id")
@@ -224,6 +232,14 @@ class LoadedModel:
     backend: Backend = field(default_factory=TransformersBackend)
     # The generation settings transformers uses for the checkpoint (pipeline.ct2.generation_settings).
     generation: dict[str, Any] = field(default_factory=dict)
+    # The output vocabulary it decodes with (`all`, `english`, `latin`: see ModelSpec) and why.
+    vocabulary: str = "all"
+    vocabulary_note: str = ""
+
+    @property
+    def vocabulary_label(self) -> str:
+        """What a brief says of the output vocabulary: "english (auto: verified ...)"."""
+        return f"{self.vocabulary} ({self.vocabulary_note})" if self.vocabulary_note else self.vocabulary
 
 
 def with_prefix(loaded: LoadedModel, texts: list[str]) -> list[str]:

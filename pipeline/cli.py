@@ -419,6 +419,8 @@ def _verify(config: Config, store, names: list[str]) -> int:
     verdicts = verify_models(config, names, store)
     for v in verdicts:
         print(v.line(), file=sys.stdout if v.ok else sys.stderr)
+        if v.vocabulary:  # the output vocabulary self-test's decision (pipeline/verify.py)
+            print(f"{v.name}: {v.vocabulary}")
     return EXIT_OK if all(v.ok for v in verdicts) else EXIT_ARTICLES_FAILED
 
 
@@ -478,6 +480,8 @@ def cmd_doctor(args: argparse.Namespace, config: Config) -> int:
         for verdict in verify_models(config, present, store):
             if verdict.ok:
                 print(f"verify      {verdict.line()}")
+            if verdict.vocabulary:
+                print(f"vocabulary  {verdict.name}: {verdict.vocabulary}")
             else:
                 problems.append(verdict.line())
     free_gb = shutil.disk_usage(out if out.exists() else config.base_dir).free / 1e9

@@ -50,8 +50,19 @@ STAMP_FILE = "newsbrief-ct2.json"
 #   2: the tokenizer files (pipeline/tokenizer.py) are saved beside the model.
 #   3: translation models get `vmap.txt`, their Latin-script output vocabulary.
 #   4: `newsbrief-generation.json`, the generation settings transformers derives for the checkpoint.
-LAYOUT = 4
+#   5: `vmap.txt` is the English output vocabulary (`write_english_vmap`); the Latin one moved
+#      to `latin/` (a folder of links to the same model with its own `vmap.txt`).
+LAYOUT = 5
 VMAP_FILE = "vmap.txt"
+# CTranslate2 reads `vmap.txt` from the model's folder when it loads it, so each map is a folder:
+# the English map beside the model, the Latin one in this subfolder (links to the same files).
+LATIN_DIR = "latin"
+_MODEL_FILES = ("config.json", "model.bin", "shared_vocabulary.json")
+# English words tokenised for the English output vocabulary (wordfreq's most frequent first).
+ENGLISH_WORDS = 50_000
+# Punctuation an English sentence may hold beyond ASCII's: typographic quotes, dashes, ellipsis,
+# guillemets (kept by some translations of quotes), degree, currencies, section and bullets.
+TYPOGRAPHIC = "“”‘’„‚«»‹›–—―…·•°′″€£¥¢§©®™±×÷½¼¾"
 GENERATION_FILE = "newsbrief-generation.json"
 # transformers' model_type → the family whose tokenizer files are saved beside the model.
 FAMILIES = {"m2m_100": "nllb", "marian": "marian", "bart": "bart"}
@@ -111,6 +122,7 @@ def convert(src_dir: Path, out_dir: Path, quantization: str = "int8", *, force: 
             settings["suppress_tokens"] = vocabulary[tokens:]
             _write_json(scratch / GENERATION_FILE, settings)
             if family != "bart":  # the summarizer reads and writes English only
+                write_english_vmap(scratch, family)
                 write_latin_vmap(scratch)
             (scratch / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
             if out_dir.exists():
@@ -150,18 +162,127 @@ def is_latin_output(token: str) -> bool:
 
 
 def write_latin_vmap(model_dir: Path) -> tuple[int, int]:
-    """Writes the model's Latin-script output vocabulary as CTranslate2's vocabulary map.
+    """Writes the model's Latin-script output vocabulary as CTranslate2's vocabulary map, in
+    `latin/` (see `LATIN_DIR`).
 
     A line with an empty source n-gram lists the target tokens that are always candidates; with
     `use_vmap` each decoding step scores only those (plus the special tokens and the target
     prefix) instead of the whole vocabulary: NLLB's output layer is 256k rows, more than half of
     a decoder step's work. Returns (tokens kept, vocabulary size).
     """
-    vocabulary = json.loads((model_dir / "shared_vocabulary.json").read_text(encoding="utf-8"))
+    vocabulary = _vocabulary(model_dir)
     keep = [t for t in vocabulary if t and " " not in t and is_latin_output(t)]
-    (model_dir / VMAP_FILE).write_text("\t" + " ".join(keep) + "\n", encoding="utf-8")
+    folder = _map_folder(model_dir, LATIN_DIR)
+    _write_vmap(folder, keep)
     log.info("Latin output vocabulary: %d of %d tokens", len(keep), len(vocabulary))
     return len(keep), len(vocabulary)
+
+
+def write_english_vmap(model_dir: Path, family: str, words: int = ENGLISH_WORDS) -> tuple[int, int]:
+    """Writes the English output vocabulary as `vmap.txt` beside the model: the pieces the model's
+    own tokenizer cuts English into, and nothing else.
+
+    The pieces of wordfreq's `words` most frequent English words (as written, capitalised, in
+    capitals when short, and after an opening bracket, where SentencePiece starts no word), every
+    token made only of digits and punctuation, every single Latin letter (so that any name can
+    still be spelled), and the special tokens with NLLB's `eng_Latn`. Returns (tokens kept,
+    vocabulary size).
+    """
+    from wordfreq import top_n_list
+
+    vocabulary = _vocabulary(model_dir)
+    known = set(vocabulary)
+    texts: list[str] = []
+    for word in filter(_english_word, top_n_list("en", words)):
+        forms = {word, word.capitalize(), *([word.upper()] if len(word) <= 5 else [])}
+        texts += [*forms, *(f"({form}" for form in forms)]
+    keep = {t for t in vocabulary if _english_bare_piece(t)}
+    keep |= {t for pieces in _tokenize_english(model_dir, family, texts) for t in pieces}
+    keep |= set(_special_tokens(model_dir, family)) | {"▁"}
+    ordered = [t for t in vocabulary if t in keep and t in known and t and " " not in t]
+    _write_vmap(model_dir, ordered)
+    log.info("English output vocabulary: %d of %d tokens", len(ordered), len(vocabulary))
+    return len(ordered), len(vocabulary)
+
+
+def _english_word(word: str) -> bool:
+    """A word of wordfreq's English list written in Latin letters (the list also holds `и`,
+    Greek letters and emoji, from the web text it counts)."""
+    return any(c.isalpha() for c in word) and all(
+        c.isascii() or c in TYPOGRAPHIC or (c.isalpha() and unicodedata.name(c, "").startswith("LATIN"))
+        for c in word
+    )
+
+
+def _english_bare_piece(token: str) -> bool:
+    """Digits, punctuation and single Latin letters, with or without the word-start mark."""
+    body = token.removeprefix("▁")
+    if not body:
+        return False
+    if len(body) == 1 and body.isalpha():
+        return unicodedata.name(body, "").startswith("LATIN")
+    return all((c.isascii() and not c.isalpha() and not c.isspace()) or c in TYPOGRAPHIC for c in body)
+
+
+def _tokenize_english(model_dir: Path, family: str, texts: list[str]) -> list[list[str]]:
+    """The pieces the model's own tokenizer (saved beside it) cuts each text into, for the output
+    side: Marian's target SentencePiece model, NLLB's `tokenizer.json`."""
+    if family == "marian":
+        import sentencepiece
+
+        target = sentencepiece.SentencePieceProcessor(model_file=str(model_dir / "target.spm"))
+        return target.encode(texts, out_type=str)
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    return [e.tokens for e in tok.encode_batch(texts, add_special_tokens=False)]
+
+
+def _special_tokens(model_dir: Path, family: str) -> list[str]:
+    """The tokens a translation into English begins or ends with, and the padding."""
+    specials = ["</s>", "<s>", "<pad>", "<unk>"]
+    return [*specials, "eng_Latn"] if family == "nllb" else specials
+
+
+def _vocabulary(model_dir: Path) -> list[str]:
+    return json.loads((Path(model_dir) / "shared_vocabulary.json").read_text(encoding="utf-8"))
+
+
+def _write_vmap(folder: Path, tokens: list[str]) -> None:
+    (folder / VMAP_FILE).write_text("\t" + " ".join(tokens) + "\n", encoding="utf-8")
+
+
+def _map_folder(model_dir: Path, name: str) -> Path:
+    """A subfolder that CTranslate2 opens as the same model (links to its files) with another map."""
+    folder = Path(model_dir) / name
+    folder.mkdir(exist_ok=True)
+    for file in _MODEL_FILES:
+        link = folder / file
+        if not link.exists():
+            try:
+                link.symlink_to(Path("..") / file)
+            except OSError:  # a file system without symbolic links: a hard link costs no space either
+                os.link(Path(model_dir) / file, link)
+    return folder
+
+
+def read_vmap(folder: Path) -> set[str]:
+    """The tokens a folder's `vmap.txt` lets the model produce (empty when it has none)."""
+    path = Path(folder) / VMAP_FILE
+    return set(path.read_text(encoding="utf-8").split()) if path.is_file() else set()
+
+
+def vmap_sha256(folder: Path) -> str | None:
+    """A short hash of a folder's `vmap.txt`: a verified decision holds for this map only."""
+    import hashlib
+
+    path = Path(folder) / VMAP_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else None
+
+
+def model_folder(model_dir: Path, vocabulary: str) -> Path:
+    """The folder to open for an output vocabulary: `latin` has its own, the rest the model's."""
+    return Path(model_dir) / LATIN_DIR if vocabulary == "latin" else Path(model_dir)
 
 
 # What a converted model needs of the checkpoint's generation settings (the rest is in its config).
@@ -324,23 +445,8 @@ class CTranslate2Backend:
         target_token: str | None,
     ) -> list[tuple[str, bool]]:
         tok = loaded.tokenizer
-        source = [tok.convert_ids_to_tokens(ids) for ids in input_ids]
-        prefix = [[target_token] for _ in source] if target_token else None
-        results = loaded.model.translate_batch(
-            source,
-            target_prefix=prefix,
-            beam_size=decoding.num_beams,
-            # Counts the target prefix, as transformers' max_new_tokens counts the forced BOS.
-            max_decoding_length=max_new_tokens,
-            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
-            repetition_penalty=decoding.repetition_penalty,
-            return_end_token=True,  # tells an output that ended from one that ran out of budget
-            max_input_length=0,  # never truncate: the Translator splits long inputs beforehand
-            max_batch_size=0,  # the Translator has already batched by tokens
-            use_vmap=loaded.spec.output_vocabulary == "latin",
-            length_penalty=loaded.generation.get("length_penalty", 1.0),
-            **never_generated(loaded),
-        )
+        prefix = [[target_token] for _ in input_ids] if target_token else None
+        results = translate_ids(loaded, input_ids, max_new_tokens, decoding, target_token)
         eos = tok.eos_token
         outputs = []
         for result in results:
@@ -381,6 +487,40 @@ class CTranslate2Backend:
         )
         ids = [tok.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
         return [tok.decode(i, skip_special_tokens=True).strip() for i in ids]
+
+
+def translate_ids(
+    loaded: LoadedModel,
+    input_ids: list[list[int]],
+    max_new_tokens: int,
+    decoding: DecodingOptions,
+    target_token: str | None,
+    *,
+    use_vmap: bool | None = None,
+    hypotheses: int = 1,
+) -> list[Any]:
+    """CTranslate2's results for a batch of token ids, with the pipeline's settings. `use_vmap`:
+    the model's output vocabulary map (default: as `loaded.vocabulary` says); `hypotheses`: how
+    many of the final beams each result keeps, best first."""
+    tok = loaded.tokenizer
+    source = [tok.convert_ids_to_tokens(ids) for ids in input_ids]
+    prefix = [[target_token] for _ in source] if target_token else None
+    return loaded.model.translate_batch(
+        source,
+        target_prefix=prefix,
+        beam_size=decoding.num_beams,
+        num_hypotheses=hypotheses,
+        # Counts the target prefix, as transformers' max_new_tokens counts the forced BOS.
+        max_decoding_length=max_new_tokens,
+        no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+        repetition_penalty=decoding.repetition_penalty,
+        return_end_token=True,  # tells an output that ended from one that ran out of budget
+        max_input_length=0,  # never truncate: the Translator splits long inputs beforehand
+        max_batch_size=0,  # the Translator has already batched by tokens
+        use_vmap=loaded.vocabulary != "all" if use_vmap is None else use_vmap,
+        length_penalty=loaded.generation.get("length_penalty", 1.0),
+        **never_generated(loaded),
+    )
 
 
 def never_generated(loaded: LoadedModel) -> dict[str, Any]:

@@ -123,6 +123,7 @@ def entry_for(article: Article, output_dir: Path, fallback_sentences: int = 0) -
         key_points=list(article.summary.key_points),
         summary_method=article.summary.method,
         fallback_sentences=fallback_sentences,
+        vocabulary_map=article.translation.used_a_vocabulary_map,
         source_url=article.source_url,
         original=list(article.paragraphs),
         original_title=article.title,
@@ -199,6 +200,7 @@ def counts(digest: Digest) -> dict[str, int]:
         "with_warnings": sum(1 for e in a if e.warnings),
         "flagged_sentences": sum(e.flagged_sentences for e in a),
         "fallback_sentences": sum(e.fallback_sentences for e in a),
+        "vocabulary_map": sum(1 for e in a if e.vocabulary_map),
     }
 
 

@@ -17,7 +17,7 @@ import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,7 +101,7 @@ class ModelStore:
                 f"no model named {name!r} under `models:` (have: {', '.join(self.specs)})"
             ) from None
 
-    def lock(self) -> dict[str, dict[str, str]]:
+    def lock(self) -> dict[str, dict[str, Any]]:
         path = self.models_dir / LOCK_FILE
         if not path.exists():
             return {}
@@ -203,7 +203,8 @@ class ModelStore:
             )
         )
         lock = self.lock()
-        lock[spec.id] = {"revision": spec.revision, "commit": path.name}
+        # Other keys (the output vocabulary decisions, per converted copy) stay.
+        lock[spec.id] = {**lock.get(spec.id, {}), "revision": spec.revision, "commit": path.name}
         _write_json(self.models_dir / LOCK_FILE, lock)
         log.info("downloaded %s at %s into %s", spec.id, path.name, path)
         return path, path.name
@@ -251,17 +252,20 @@ class ModelStore:
 
     def _load_ctranslate2(self, name: str, spec: ModelSpec, revision: str) -> LoadedModel:
         """The int8 copy and its file-based tokenizer: neither imports torch or transformers."""
-        from pipeline.ct2 import load_translator, read_generation_settings
+        from pipeline.ct2 import load_translator, model_folder, read_generation_settings
         from pipeline.tokenizer import load_tokenizer
 
         folder = self.ct2_path(name)
+        vocabulary, note = self.output_vocabulary(name)
         device = self.runtime.device
         if device == "mps":
             log.warning("CTranslate2 has no Apple MPS backend; %s runs on the CPU", name)
             device = "cpu"
         # int8 means "the fast quantized type for the device": int8 on a CPU, int8_float16 on CUDA.
         compute = "auto" if spec.quantization == "int8" else spec.quantization
-        translator = load_translator(folder, device, self.runtime.threads, compute_type=compute)
+        translator = load_translator(
+            model_folder(folder, vocabulary), device, self.runtime.threads, compute_type=compute
+        )
         tokenizer = load_tokenizer(folder, spec.family)
         # Saved at conversion: what transformers would generate with (see ct2.generation_settings).
         generation = read_generation_settings(folder)
@@ -274,7 +278,57 @@ class ModelStore:
             translator.device,
             backend_for(spec.backend),
             generation,
+            vocabulary,
+            note,
         )
+
+    # ---- the output vocabulary ---------------------------------------------------------
+    def output_vocabulary(self, name: str) -> tuple[str, str]:
+        """(the output vocabulary model `name` decodes with, why), as a brief states it.
+
+        `auto` is `english` only where `models verify` recorded that the English map translates
+        its texts as the whole vocabulary does, for this very copy and map; else `all`.
+        """
+        spec = self.spec(name)
+        if spec.backend != "ctranslate2" or spec.family == "bart":
+            return "all", ""
+        if spec.output_vocabulary != "auto":
+            return spec.output_vocabulary, "set in config.yaml" if spec.output_vocabulary != "all" else ""
+        decision = self.vocabulary_decision(name)
+        if decision is None:
+            return "all", "auto: not verified yet, `newsbrief models verify` decides"
+        if decision["vocabulary"] == "english":
+            return "english", f"auto: verified {decision['verified']}, same translations"
+        return "all", f"auto: verified {decision['verified']}, kept off: {decision['reason']}"
+
+    def vocabulary_decision(self, name: str) -> dict | None:
+        """What `models verify` decided for this model's current converted copy and English map,
+        or None (never verified, or verified on another copy or map)."""
+        from pipeline.ct2 import vmap_sha256
+
+        spec = self.spec(name)
+        try:
+            folder = self.ct2_path(name)
+        except ModelMissingError:
+            return None
+        entry = self.lock().get(spec.id, {}).get("output_vocabulary", {}).get(folder.name)
+        if not isinstance(entry, dict) or entry.get("vmap_sha256") != vmap_sha256(folder):
+            return None
+        return entry
+
+    def record_vocabulary_decision(self, name: str, decision: dict) -> None:
+        """Writes `decision` (vocabulary, reason, evidence) for the model's current copy and map
+        into models.lock.json, and forgets the loaded model, which decoded under the old one."""
+        from pipeline.ct2 import vmap_sha256
+
+        spec = self.spec(name)
+        folder = self.ct2_path(name)
+        lock = self.lock()
+        entry = lock.setdefault(spec.id, {})
+        decisions = entry.setdefault("output_vocabulary", {})
+        decisions[folder.name] = {**decision, "vmap_sha256": vmap_sha256(folder)}
+        _write_json(self.models_dir / LOCK_FILE, lock)
+        self._loaded.pop(name, None)
 
     def convert(self, name: str, force: bool = False) -> Path:
         """Writes (or finds up to date) the CTranslate2 copy of a downloaded model."""

@@ -210,6 +210,8 @@ def front_matter(article: Article, fingerprint: str | None = None) -> dict[str, 
         "translation_model": _model_ref(main),
         "translation": {lang: dict(m) for lang, m in sorted(tr.models.items())},
         "decoding": tr.decoding,
+        # Which output vocabulary each language's model decoded with, and why (docs/fast-path.md).
+        "output_vocabulary": dict(sorted(tr.vocabularies.items())),
         "fallback_sentences": tr.fallback_count,
         "summary_model": sm.model,
         "summary_method": sm.method,
@@ -372,6 +374,9 @@ def read_brief(path: Path) -> dict[str, Any] | None:
         "key_points": [md_unescape(x[2:]) for x in points.split("\n") if x.startswith("- ")],
         "summary_method": str(data.get("summary_method") or ""),
         "fallback_sentences": int(data.get("fallback_sentences") or 0),
+        "vocabulary_map": any(
+            not str(v).startswith("all") for v in (data.get("output_vocabulary") or {}).values()
+        ),
         "source_url": data.get("source_url"),
         "feed_title": data.get("feed"),
         "translated_by": translated_by(data.get("translation") or {}),

@@ -108,6 +108,9 @@ class Pipeline:
                     if name and name in c.models:
                         # Identity is the id and the resolved revision, not where the files lie.
                         spec = c.models[name].model_dump(mode="json", exclude={"path"})
+                        # The vocabulary it decodes with, not the setting: `auto` before it is
+                        # verified is `all`, and its briefs stay what they were.
+                        spec["output_vocabulary"] = self._vocabulary(name)
                         parts[role] = [spec, self._revision(name)]
             blob = json.dumps(parts, sort_keys=True, default=str).encode()
             self._fingerprints[lang] = hashlib.sha256(blob).hexdigest()[:16]
@@ -118,6 +121,12 @@ class Pipeline:
             return self.translator.route_for(lang)
         except ArticleError:
             return None
+
+    def _vocabulary(self, name: str) -> str:
+        try:
+            return self.store.output_vocabulary(name)[0]
+        except ArticleError:
+            return "all"
 
     def _revision(self, name: str) -> str:
         try:

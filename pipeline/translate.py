@@ -116,9 +116,11 @@ class Translator:
         pairs: list[SentencePair | None] = [None] * len(units)
         models: list[dict[str, dict[str, str]]] = [{} for _ in articles]
         decoding: list[dict[str, dict[str, object]]] = [{} for _ in articles]
+        vocabularies: list[dict[str, str]] = [{} for _ in articles]
         for (route, lang), indices in by_route.items():
             sources = [units[i][3] for i in indices]
             fallback = None
+            vocabulary = fallback_vocabulary = None
             if route == UNTRANSLATED:
                 used = {"route": UNTRANSLATED, "model": "none", "revision": "-"}
                 settings = None
@@ -146,7 +148,10 @@ class Translator:
                         indices, sources, self.translate_sentences(loaded, lang, sources), strict=True
                     )
                 ]
+                vocabulary = loaded.vocabulary_label
                 fallback = self._check_and_fall_back(results, lang)
+                if fallback:  # the fallback model was loaded just now, to retry these
+                    fallback_vocabulary = self.store.load(fallback["route"]).vocabulary_label
             for i, pair in zip(indices, results, strict=True):
                 a = units[i][0]
                 pairs[i] = pair
@@ -155,13 +160,16 @@ class Translator:
                 models[a][lang] = {**used, "input": SERBIAN_LATIN_INPUT} if written else used
                 if settings is not None:
                     decoding[a][lang] = settings
+                if vocabulary is not None:
+                    vocabularies[a][lang] = vocabulary
                 if fallback and any(n.startswith("fallback to") for n in pair.notes):
                     models[a]["fallback"] = fallback
+                    vocabularies[a]["fallback"] = fallback_vocabulary
         assert all(p is not None for p in pairs), "a sentence went missing"  # noqa: S101 - invariant, cheap
         out = []
         for a in range(len(articles)):
             mine = [p for (owner, *_), p in zip(units, pairs, strict=True) if owner == a and p is not None]
-            out.append(Translation(mine, models[a], decoding[a]))
+            out.append(Translation(mine, models[a], decoding[a], vocabularies[a]))
         return out
 
     def _paragraph_route(self, lang: str, article: Article) -> str:
@@ -288,8 +296,8 @@ def provenance(loaded: LoadedModel) -> dict[str, str]:
     """What made a translation: the route, the model id, its exact revision and how it ran."""
     spec = loaded.spec
     backend = f"ctranslate2 {spec.quantization}" if spec.backend == "ctranslate2" else "transformers"
-    if spec.output_vocabulary != "all":
-        backend += f", {spec.output_vocabulary} output vocabulary"
+    if loaded.vocabulary != "all":  # the whole vocabulary is said nowhere: briefs stay as they were
+        backend += f", {loaded.vocabulary} output vocabulary"
     return {"route": loaded.name, "model": spec.id, "revision": loaded.revision, "backend": backend}
 
 

@@ -9,20 +9,31 @@ briefs. `make models` runs it after downloading, and `newsbrief doctor` runs it 
 
 The texts below were written for this check: plain news sentences, two per language, long
 enough (over `checks.min_chars`) for every check to apply.
+
+It also decides whether a CTranslate2 translation model with `output_vocabulary: auto` decodes
+with its English output vocabulary (`vmap.txt`, written by `models convert`): the texts of every
+language routed to it are translated with the whole vocabulary and with the map, beam for beam
+(`compare_vocabularies`). The map is switched on only when the outputs pass the checks and every
+beam is the same, or differs only where the whole vocabulary chose a piece the map leaves out (a
+non-English piece, counted and shown), in at most `MAX_NON_ENGLISH_SHARE` of the texts. The
+decision and its evidence go into models/models.lock.json, for this converted copy and map only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.checks import check_sentence, check_summary
 from pipeline.errors import ArticleError
 
 if TYPE_CHECKING:
+    from pipeline.backends import LoadedModel
     from pipeline.config import Config
     from pipeline.models import ModelStore
+    from pipeline.translate import Translator
 
 log = logging.getLogger("newsbrief.verify")
 
@@ -83,6 +94,11 @@ ARTICLES = [
 ]
 NLLB_SAMPLE = 3  # languages a default (NLLB) route is verified on, beyond those routed to it
 FAIL_SHARE = 1 / 3  # a model fails when more than this share of its outputs fail a check
+# The English map stays off when the whole vocabulary chose a non-English piece in more than this
+# share of the texts: a model that does so that often is not writing English, and the map would
+# hide it rather than match it.
+MAX_NON_ENGLISH_SHARE = 0.25
+SHOWN = 5  # differences quoted in the evidence, per kind
 
 
 @dataclass
@@ -93,6 +109,7 @@ class Verdict:
     failures: list[str] = field(default_factory=list)  # "lang: problem; problem"
     error: str | None = None  # the model could not run at all
     languages: list[str] = field(default_factory=list)
+    vocabulary: str | None = None  # what the output vocabulary self-test decided, in words
 
     @property
     def ok(self) -> bool:
@@ -168,6 +185,12 @@ def verify_models(config: Config, names: list[str], store: ModelStore | None = N
                         problems = check_sentence(source, english, lang, checks, detector)
                         problems += [f for f in flags if f.startswith("cut")]
                         _record(verdict, lang, english, problems)
+                if spec.backend == "ctranslate2" and spec.output_vocabulary == "auto" and verdict.languages:
+                    langs = vocabulary_languages(config, name)
+                    evidence = compare_vocabularies(loaded, translator, langs, store.ct2_path(name))
+                    decision = decide(evidence, verdict.ok)
+                    store.record_vocabulary_decision(name, decision)
+                    verdict.vocabulary = describe(decision)
         except ArticleError as exc:  # the model is missing, or cannot translate the language
             verdict.error = str(exc)
         log.debug("%s: %d outputs, %d failing", name, verdict.outputs, len(verdict.failures))
@@ -180,3 +203,126 @@ def _record(verdict: Verdict, what: str, output: str, problems: list[str]) -> No
     if problems:
         shown = output if len(output) <= 60 else output[:57] + "…"
         verdict.failures.append(f"{what} {shown!r}: {'; '.join(problems)}")
+
+
+# ---- the output vocabulary self-test ---------------------------------------------------------
+
+
+def vocabulary_languages(config: Config, name: str) -> list[str]:
+    """Every built-in language a translation model translates: those routed to it, and for the
+    default route all that no other route takes."""
+    langs = [lang for lang, model in sorted(config.translate.routes.items()) if model == name]
+    if name == config.translate.default:
+        langs += [lang for lang in SENTENCES if lang not in config.translate.routes]
+    return [lang for lang in langs if lang in SENTENCES]
+
+
+def compare_beams(full: list[list[str]], mapped: list[list[str]], english: set[str]) -> tuple[str, str]:
+    """How one text's final beams (best first) with the whole vocabulary and with the English map
+    compare: `same`; `non-English` (they differ only where the whole vocabulary chose a piece the
+    map leaves out); or `different`. With the reason in words."""
+    if full == mapped:
+        return "same", ""
+    foreign = sorted({t for t in full[0] if t not in english})
+    # Every beam the whole vocabulary built from English pieces alone must still be there, in
+    # the same order: the map may only remove candidates, never rescore the rest.
+    english_beams = [h for h in full if all(t in english for t in h)]
+    kept = [h for h in mapped if h in english_beams]
+    if kept != english_beams:
+        return "different", "a beam made of English pieces only was lost or reordered"
+    if full[0] != mapped[0] and not foreign:
+        return "different", "the best beam changed although it holds English pieces only"
+    return "non-English", f"the whole vocabulary chose {' '.join(foreign) or 'a non-English piece'}"
+
+
+def compare_vocabularies(
+    loaded: LoadedModel, translator: Translator, languages: list[str], folder: Any
+) -> dict[str, Any]:
+    """Translates the built-in texts of `languages` with the whole vocabulary and with the English
+    map (the `vmap.txt` in `folder`), keeping every final beam; returns the evidence."""
+    from pipeline.ct2 import read_vmap, translate_ids
+    from pipeline.translate import TARGET_FLORES, _set_source_language
+
+    english = read_vmap(folder)
+    dec = translator.options.decoding_for(loaded.spec.family)
+    target = TARGET_FLORES if loaded.spec.family == "nllb" else None
+    evidence: dict[str, Any] = {
+        "languages": languages,
+        "beams": dec.num_beams,
+        "map_tokens": len(english),
+        "texts": 0,
+        "same": 0,
+        "non_english": [],
+        "different": [],
+    }
+    if not english:
+        evidence["different"].append("the converted copy has no English map (vmap.txt)")
+        return evidence
+    tok = loaded.tokenizer
+    for lang in languages:
+        _set_source_language(loaded, lang)
+        ids = [tok(text)["input_ids"] for text in SENTENCES[lang]]
+        budget = min(dec.max_new_tokens, int(max(map(len, ids)) * dec.max_length_ratio) + 10)
+        runs = [
+            translate_ids(loaded, ids, budget, dec, target, use_vmap=use, hypotheses=dec.num_beams)
+            for use in (False, True)
+        ]
+        for text, full, mapped in zip(SENTENCES[lang], *runs, strict=True):
+            kind, why = compare_beams(full.hypotheses, mapped.hypotheses, english)
+            evidence["texts"] += 1
+            if kind == "same":
+                evidence["same"] += 1
+                continue
+            shown = text if len(text) <= 50 else text[:47] + "…"
+            before, after = _text(tok, full.hypotheses[0]), _text(tok, mapped.hypotheses[0])
+            line = f"{lang} {shown!r}: {why}: {before!r} → {after!r}"
+            evidence["non_english" if kind == "non-English" else "different"].append(line)
+    return evidence
+
+
+def decide(evidence: dict[str, Any], checks_passed: bool) -> dict[str, Any]:
+    """The decision `models verify` records: `english` or `all`, the reason, and the evidence
+    (the differences, `SHOWN` of each kind, with their counts)."""
+    texts, foreign, different = evidence["texts"], evidence["non_english"], evidence["different"]
+    if not checks_passed:
+        vocabulary, reason = "all", "the model's outputs fail the output checks, so they prove nothing"
+    elif different:
+        vocabulary, reason = "all", f"{len(different)} of {texts} texts translate differently with the map"
+    elif not texts:
+        vocabulary, reason = "all", "no built-in text to compare"
+    elif len(foreign) > texts * MAX_NON_ENGLISH_SHARE:
+        vocabulary, reason = (
+            "all",
+            f"the whole vocabulary chose non-English pieces in {len(foreign)} of {texts} texts",
+        )
+    else:
+        vocabulary = "english"
+        reason = f"{evidence['same']} of {texts} texts identical beam for beam"
+        if foreign:
+            reason += f", {len(foreign)} differing only where the whole vocabulary chose a non-English piece"
+    return {
+        "vocabulary": vocabulary,
+        "reason": reason,
+        "verified": dt.datetime.now(dt.UTC).date().isoformat(),
+        "evidence": {
+            **{k: v for k, v in evidence.items() if k not in ("non_english", "different")},
+            "non_english": len(foreign),
+            "different": len(different),
+            "shown": (foreign[:SHOWN] + different[:SHOWN]),
+        },
+    }
+
+
+def describe(decision: dict[str, Any]) -> str:
+    """The line `models verify` prints for the decision."""
+    on = decision["vocabulary"] == "english"
+    size = decision["evidence"].get("map_tokens", 0)
+    state = f"English map ON ({size:,} tokens)" if on else "whole vocabulary (English map off)"
+    shown = "".join(f"\n    {line}" for line in decision["evidence"]["shown"])
+    return f"output vocabulary: {state}: {decision['reason']}{shown}"
+
+
+def _text(tok: Any, tokens: list[str]) -> str:
+    ids = tok.convert_tokens_to_ids(tokens)
+    text = tok.decode(ids, skip_special_tokens=True).strip()
+    return text if len(text) <= 60 else text[:57] + "…"

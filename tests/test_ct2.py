@@ -17,7 +17,15 @@ import pytest
 
 from pipeline.backends import SummaryDecoding, TransformersBackend
 from pipeline.config import Config, load_config
-from pipeline.ct2 import STAMP_FILE, VMAP_FILE, CTranslate2Backend, convert, is_latin_output, load_translator
+from pipeline.ct2 import (
+    LATIN_DIR,
+    STAMP_FILE,
+    VMAP_FILE,
+    CTranslate2Backend,
+    convert,
+    is_latin_output,
+    load_translator,
+)
 from pipeline.languages import flores_code
 from pipeline.models import LoadedModel, ModelStore
 from pipeline.tokenizer import load_tokenizer
@@ -266,8 +274,8 @@ def test_a_ctranslate2_digest_never_imports_torch(tiny_models, tmp_path):
 
 
 def test_the_latin_output_vocabulary_keeps_only_what_english_can_use(store, converted):
-    """vmap.txt: Latin letters, digits, punctuation; used, a translation never leaves it."""
-    vmap = (converted["nllb"] / VMAP_FILE).read_text(encoding="utf-8")
+    """latin/vmap.txt: Latin letters, digits, punctuation; used, a translation never leaves it."""
+    vmap = (converted["nllb"] / LATIN_DIR / VMAP_FILE).read_text(encoding="utf-8")
     assert vmap.startswith("\t") and vmap.count("\n") == 1
     kept = set(vmap.split())
     vocabulary = json.loads((converted["nllb"] / "shared_vocabulary.json").read_text(encoding="utf-8"))
@@ -276,11 +284,11 @@ def test_the_latin_output_vocabulary_keeps_only_what_english_can_use(store, conv
     assert any("а" <= c <= "я" for t in dropped for c in t)  # Cyrillic pieces are out
     assert any("ა" <= c <= "ჰ" for t in dropped for c in t)  # Georgian pieces are out
     assert all(is_latin_output(t) for t in kept)
-    assert not (converted["marian-bg-en"] / VMAP_FILE).read_text(encoding="utf-8").count("а")
+    assert not (converted["marian-bg-en"] / LATIN_DIR / VMAP_FILE).read_text(encoding="utf-8").count("а")
 
     hf = store.load("tiny-nllb")
     spec = hf.spec.model_copy(update={"backend": "ctranslate2", "output_vocabulary": "latin"})
-    loaded = replace(_ct2_loaded(hf, converted["nllb"]), spec=spec)
+    loaded = replace(_ct2_loaded(hf, converted["nllb"] / LATIN_DIR), spec=spec, vocabulary="latin")
     ids = _encode(loaded, "ka", ["საპროტესტო აქციაზე 10 000 ადამიანი შეიკრიბა.", "Влакът пристигна рано."])
     allowed = kept | {"</s>", "<unk>", "<s>", TARGET_FLORES}
     results = loaded.model.translate_batch(

@@ -22,7 +22,18 @@ Variants (same beams, same output lengths):
                    `token_batches`, threads = cores: what the product runs;
   default/article  (full run) the same, batching within one article at a time, as a
                    translator without cross-article groups would;
-  latin Nk         (NLLB) the default with `output_vocabulary: latin` scoring N thousand tokens.
+  latin Nk         (NLLB) the default with `output_vocabulary: latin` scoring N thousand tokens;
+  english Nk       (NLLB) the default with the English output vocabulary of N thousand tokens:
+                   the path `output_vocabulary: auto` takes once `models verify` has passed.
+                   Forced on here: random weights decide nothing about quality. N is the size
+                   of the real model's English map when `make models` has converted it under
+                   models/, else `ENGLISH_TOKENS_ASSUMED` (and the row's name says "assumed").
+
+On CUDA (`torch.cuda.is_available()` and CTranslate2 sees the GPU) the same rows run again on the
+GPU, prefixed `cuda`: transformers float16, CTranslate2 int8_float16 and float16, and the English
+map, with batches of `GPU_BATCH_TOKENS` padded tokens (a whole night in a few batches: what fills
+the GPU); each reports its GPU memory and its ratio to `cuda naive`. Without a GPU they are
+skipped, with one line saying so.
 
 Each variant runs in its own process, so its peak RSS (ru_maxrss, model load included) is its
 own. A batch runs to its longest output (as generate and translate_batch do when nothing ends
@@ -64,6 +75,14 @@ EASYNMT_BATCH = 16
 NLLB_SOURCE, NLLB_TARGET = "lit_Latn", "eng_Latn"
 NLLB_ORDINARY = 256_000  # ids below the language codes
 QUICK_SENTENCES = 8
+# The English map's size when no real NLLB English map is at hand: about what the Marian fr-en
+# vocabulary keeps (31,343 of 53,016, tests/test_realckpt.py), rounded; NLLB's 256k vocabulary
+# cuts English no finer, so its map is of that order.
+ENGLISH_TOKENS_ASSUMED = 32_000
+REAL_NLLB = "facebook--nllb-200-distilled-600M@*-int8"
+# GPU rows: batches as large as a night's translation fits in (H100/H200-class memory).
+GPU_BATCH_TOKENS = 32_768
+GPU_MAX_BATCH_SENTENCES = 1024
 # Settings' defaults; the driver passes config.yaml's batching (or the command line's).
 BATCH_TOKENS = 384
 MAX_BATCH_SENTENCES = 16
@@ -107,7 +126,8 @@ class Settings:
             units then run in a fixed shuffled order, so that the subset is a fair sample.
         env: extra environment of the worker process (e.g. `CT2_FORCE_CPU_ISA`), for tuning.
         vmap_tokens: CTranslate2 only: score this many output tokens per step (a vocabulary map,
-            as `output_vocabulary: latin` writes one) instead of the whole vocabulary; 0 = all.
+            as `output_vocabulary: latin` or `english` uses) instead of the whole vocabulary; 0 = all.
+        device: `cpu` or `cuda` (transformers in float16 there; CTranslate2 in `compute_type`).
         batches: unit indices per call, in order (filled in by `batches_for`).
     """
 
@@ -126,6 +146,7 @@ class Settings:
     compute_type: str = "auto"
     env: dict[str, str] = field(default_factory=dict)
     vmap_tokens: int = 0
+    device: str = "cpu"
     batches: list[list[int]] = field(default_factory=list)
 
 
@@ -300,8 +321,27 @@ def run_worker(settings: Settings) -> dict[str, Any]:
         "threads": threads,
         "rss_before_model_mb": rss_before_model,
         "peak_rss_mb": _rss_mb(),
+        "gpu_mb": _gpu_mb() if settings.device == "cuda" else None,
         "torch_loaded": "torch" in sys.modules,
     }
+
+
+def _gpu_mb() -> float | None:
+    """This process's GPU memory at the end of its run, as nvidia-smi reports it (both runtimes
+    keep their caching allocator's blocks, so this is about their peak)."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    rows = [line.split(",") for line in out.splitlines() if "," in line]
+    mine = [float(mb) for pid, mb in rows if pid.strip() == str(os.getpid())]
+    return mine[0] if mine else None
 
 
 def _cores() -> int:
@@ -315,7 +355,9 @@ def _transformers_runner(settings: Settings, tok: Any, threads: int) -> Generate
     from transformers import AutoModelForSeq2SeqLM
 
     torch.set_num_threads(threads)
-    model = AutoModelForSeq2SeqLM.from_pretrained(hf_dir(settings.model), dtype=torch.float32).eval()
+    dtype = torch.float16 if settings.device == "cuda" else torch.float32
+    model = AutoModelForSeq2SeqLM.from_pretrained(hf_dir(settings.model), dtype=dtype).eval()
+    model.to(settings.device)
     model.generation_config.max_length = None  # as pipeline.models loads it
     model.generation_config.min_length = None
     extra: dict[str, Any] = {"num_beams": settings.num_beams}
@@ -325,7 +367,7 @@ def _transformers_runner(settings: Settings, tok: Any, threads: int) -> Generate
         extra["forced_bos_token_id"] = tok.convert_tokens_to_ids(NLLB_TARGET)
 
     def generate(batch: list[list[int]], length: int) -> list[int]:
-        inputs = tok.pad({"input_ids": batch}, return_tensors="pt")
+        inputs = tok.pad({"input_ids": batch}, return_tensors="pt").to(settings.device)
         with torch.inference_mode():
             out = model.generate(**inputs, min_new_tokens=length, max_new_tokens=length, **extra)
         return [out.shape[1] - 1] * len(batch)  # less the decoder start token
@@ -339,7 +381,7 @@ def _ct2_runner(settings: Settings, tok: Any, threads: int) -> Generate:
     folder = ct2_dir(settings.model)
     if settings.vmap_tokens:
         _write_vmap(folder, settings.vmap_tokens)
-    translator = load_translator(folder, "cpu", threads, compute_type=settings.compute_type)
+    translator = load_translator(folder, settings.device, threads, compute_type=settings.compute_type)
     nllb = ARCHS[settings.model].family == "nllb"
 
     def generate(batch: list[list[int]], length: int) -> list[int]:
@@ -361,10 +403,36 @@ def _ct2_runner(settings: Settings, tok: Any, threads: int) -> Generate:
     return generate
 
 
+def english_map_size() -> tuple[int, bool]:
+    """(tokens of the English map, whether that is the real NLLB map's size): the map `make
+    models` wrote for the real NLLB-600M under models/, else `ENGLISH_TOKENS_ASSUMED`."""
+    from pipeline.ct2 import VMAP_FILE
+
+    for path in sorted((ROOT / "models" / "ctranslate2").glob(f"{REAL_NLLB}/{VMAP_FILE}")):
+        return len(path.read_text(encoding="utf-8").split()), True
+    return ENGLISH_TOKENS_ASSUMED, False
+
+
+def cuda_unavailable() -> str | None:
+    """Why the GPU rows cannot run here, or None when they can."""
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed"
+    if not torch.cuda.is_available():
+        return "torch.cuda.is_available() is false: no GPU here"
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() < 1:
+        return "this CTranslate2 build sees no CUDA device"
+    return None
+
+
 def _write_vmap(folder: Path, size: int) -> None:
-    """A vocabulary map of `size` ordinary tokens: the cost of a Latin-script output vocabulary
-    of that size. The synthetic vocabulary has no scripts to filter, so the real size (printed by
-    `newsbrief models convert`) is not known here; the table names the size each row assumed."""
+    """A vocabulary map of `size` ordinary tokens: the cost of a Latin-script or English output
+    vocabulary of that size. The synthetic vocabulary has no scripts or words to filter, so the
+    real size (printed by `newsbrief models convert`) is not known here; the table names the
+    size each row assumed."""
     from pipeline.ct2 import VMAP_FILE
 
     vocabulary = json.loads((folder / "shared_vocabulary.json").read_text(encoding="utf-8"))
@@ -422,12 +490,36 @@ def variants(model: str, units: list[Unit], args: argparse.Namespace) -> list[Se
     ]
     if not args.quick and arch.family != "bart":
         out.append(Settings("default/article", "ctranslate2", "article", tokenizer="product", **common))
+    english = f"english {round(args.english_tokens / 1000)}k"
     if arch.family == "nllb":
         for size in args.latin_tokens:
             name = f"latin {size // 1000}k"
             out.append(
                 Settings(name, "ctranslate2", "tokens", tokenizer="product", vmap_tokens=size, **common)
             )
+        if args.english_tokens:
+            name = english + ("" if args.english_real else " (assumed)")
+            vmap = args.english_tokens
+            out.append(
+                Settings(name, "ctranslate2", "tokens", tokenizer="product", vmap_tokens=vmap, **common)
+            )
+    if args.gpu:
+        gpu = {
+            **common,
+            "device": "cuda",
+            "batch_tokens": GPU_BATCH_TOKENS,
+            "max_batch_sentences": GPU_MAX_BATCH_SENTENCES,
+        }
+        fast: dict[str, Any] = {"tokenizer": "product", "compute_type": "int8_float16"}
+        out += [
+            Settings("cuda naive", "transformers", "single", time_budget_s=args.naive_seconds, **gpu),
+            Settings("cuda easynmt", "transformers", "easynmt", **gpu),
+            Settings("cuda int8_float16", "ctranslate2", "tokens", **fast, **gpu),
+            Settings("cuda float16", "ctranslate2", "tokens", **{**fast, "compute_type": "float16"}, **gpu),
+        ]
+        if arch.family == "nllb" and args.english_tokens:
+            vmap = args.english_tokens
+            out.append(Settings(f"cuda {english}", "ctranslate2", "tokens", vmap_tokens=vmap, **fast, **gpu))
     for settings in out:
         settings.batches = batches_for(units, settings)
     return out
@@ -443,11 +535,13 @@ def make_row(
         "model": settings.model,
         "variant": settings.variant,
         "runner": settings.runner,
-        "compute": "int8" if settings.runner == "ctranslate2" else "float32",
+        "device": settings.device,
+        "compute": _compute(settings),
         "tokens_per_s": round(tokens_per_s, 2),
         "sentences_per_s": round(measured["sentences"] / measured["seconds"], 3),
         "seconds_per_article": round(per_article / tokens_per_s, 2),
         "peak_rss_mb": round(measured["peak_rss_mb"]),
+        "gpu_mb": round(measured["gpu_mb"]) if measured.get("gpu_mb") is not None else None,
         "sentences": measured["sentences"],
         "sentences_total": len(units),
         "num_beams": settings.num_beams,
@@ -468,22 +562,35 @@ def make_row(
     }
 
 
+def _compute(settings: Settings) -> str:
+    if settings.runner == "transformers":
+        return "float16" if settings.device == "cuda" else "float32"
+    if settings.compute_type == "auto":
+        return "int8_float16" if settings.device == "cuda" else "int8"
+    return settings.compute_type
+
+
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     head = (
-        f"{'model':16} {'variant':16} {'sents':>7} {'sent/s':>7} {'out tok/s':>9} {'s/article':>9} "
+        f"{'model':16} {'variant':22} {'sents':>7} {'sent/s':>7} {'out tok/s':>9} {'s/article':>9} "
         f"{'peak RSS MB':>11} {'x naive':>8} {'x EasyNMT':>9}"
     )
+    gpu = any(r.get("gpu_mb") is not None for r in rows)
+    if gpu:
+        head += f" {'GPU MB':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
         sents = f"{r['sentences']}/{r['sentences_total']}"
+        gpu_mb = r.get("gpu_mb")
         lines.append(
-            f"{r['model']:16} {r['variant']:16} {sents:>7} {r['sentences_per_s']:>7.2f} "
+            f"{r['model']:16} {r['variant']:22} {sents:>7} {r['sentences_per_s']:>7.2f} "
             f"{r['tokens_per_s']:>9.1f} {r['seconds_per_article']:>9.1f} {r['peak_rss_mb']:>11} "
             f"{_ratio(r['vs_naive']):>8} {_ratio(r['vs_easynmt']):>9}"
+            + (f" {'-' if gpu_mb is None else gpu_mb:>7}" if gpu else "")
         )
     return "\n".join(lines)
 
@@ -513,6 +620,19 @@ def main(argv: list[str] | None = None) -> int:
         help="NLLB rows with output_vocabulary: latin of these sizes (default 128000 64000; quick: none)",
     )
     parser.add_argument(
+        "--english-tokens",
+        type=int,
+        default=None,
+        help="NLLB row with the English output vocabulary of this size (default: the real map's "
+        f"size under models/, else {ENGLISH_TOKENS_ASSUMED}; 0: no row)",
+    )
+    parser.add_argument(
+        "--gpu",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the cuda rows (default: when torch and CTranslate2 see a GPU)",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="the workload this many times over (a night's volume)"
     )
     parser.add_argument(
@@ -531,6 +651,19 @@ def main(argv: list[str] | None = None) -> int:
         args.runs = 1 if args.quick else 3
     if args.latin_tokens is None:
         args.latin_tokens = [] if args.quick else [128_000, 64_000]
+    args.english_real = False
+    if args.english_tokens is None:
+        args.english_tokens, args.english_real = english_map_size()
+    where = (
+        "the real NLLB-600M map under models/"
+        if args.english_real
+        else "assumed: no real NLLB map under models/"
+    )
+    no_gpu = cuda_unavailable()
+    if args.gpu is None:
+        args.gpu = no_gpu is None
+    elif args.gpu and no_gpu:
+        raise SystemExit(f"--gpu: {no_gpu}")
     models = args.models or (["nllb-600m"] if args.quick else list(ARCHS))
     load_start = os.getloadavg()[0]
     started = time.perf_counter()
@@ -563,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             r = make_row(settings, median_run(settings, args.runs), units, len(articles))
             print(
-                f"  {settings.variant:16} {r['tokens_per_s']:8.1f} tok/s {r['peak_rss_mb']:6} MB  "
+                f"  {settings.variant:22} {r['tokens_per_s']:8.1f} tok/s {r['peak_rss_mb']:6} MB  "
                 f"({r['sentences']}/{r['sentences_total']} in {r['seconds']:.0f}s, load average "
                 f"{r['load_avg']})",
                 flush=True,
@@ -572,7 +705,9 @@ def main(argv: list[str] | None = None) -> int:
         speed = {r["variant"]: r["tokens_per_s"] for r in model_rows}
         for r in model_rows:
             for base in ("naive", "easynmt"):  # absent when --variants left the baseline out
-                r[f"vs_{base}"] = round(r["tokens_per_s"] / speed[base], 2) if base in speed else None
+                # A GPU row is compared with the GPU's own baselines.
+                name = f"cuda {base}" if r["device"] == "cuda" else base
+                r[f"vs_{base}"] = round(r["tokens_per_s"] / speed[name], 2) if name in speed else None
         rows += model_rows
 
     print()
@@ -588,6 +723,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         + f"; threads={rows[0]['threads']}. "
         "Others: transformers float32."
+    )
+    if args.english_tokens:
+        print(
+            f"english: the English output vocabulary map, {args.english_tokens:,} tokens ({where}); "
+            "forced on for this row: random weights say nothing about translation quality, "
+            "`newsbrief models verify` decides on the real model."
+        )
+    print(
+        f"GPU rows: batches of {GPU_BATCH_TOKENS} padded tokens; x naive and x EasyNMT against "
+        "cuda naive and cuda easynmt."
+        if args.gpu
+        else f"GPU rows: skipped ({no_gpu})."
     )
     print(
         f"load average {load_start:.2f} at start, {os.getloadavg()[0]:.2f} at end; "

@@ -232,7 +232,8 @@ def compare_beams(full: list[list[str]], mapped: list[list[str]], english: set[s
         return "different", "a beam made of English pieces only was lost or reordered"
     if full[0] != mapped[0] and not foreign:
         return "different", "the best beam changed although it holds English pieces only"
-    return "non-English", f"the whole vocabulary chose {' '.join(foreign) or 'a non-English piece'}"
+    more = f" (+{len(foreign) - 8} more)" if len(foreign) > 8 else ""
+    return "non-English", f"the whole vocabulary chose {' '.join(foreign[:8]) or 'a non-English piece'}{more}"
 
 
 def compare_vocabularies(

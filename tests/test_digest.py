@@ -161,10 +161,12 @@ def test_json_twin_and_front_matter(english_run):
         "with_warnings": 0,
         "flagged_sentences": 0,
         "fallback_sentences": 0,
+        "vocabulary_map": 0,  # articles decoded with an output vocabulary map
     }
     assert "## Could not be processed" in md and "| <code>empty.txt</code> | empty file |" in md
     assert "*6 articles in 1 language · 3 stories (3 new, 0 continuing) · 1 failed · 0 with warnings" in md
     assert "0 translated by a fallback model" in md
+    assert "output vocabulary map" not in md  # said only when some article was
     front = yaml.safe_load(md.split("---\n", 2)[1])
     assert front["title"] == "News digest: 2025-07-10" and front["date"] == "2025-07-10"
     assert front["stories"] == 3 and front["failed"] == 1

@@ -618,12 +618,6 @@ def cluster(
     )
 
 
-def similarity(entries: Sequence[DigestEntry], options: DigestOptions, reader: FigureReader) -> np.ndarray:
-    """Pairwise similarity (0-1) of the entries, as `group` weighs it."""
-    proper = proper_words(entries)
-    return similarity_of([features(e, reader, proper) for e in entries], options)
-
-
 def average_linkage(
     sim: np.ndarray,
     threshold: float,
